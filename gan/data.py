@@ -121,7 +121,7 @@ def load_dataset(root: str | Path, size: int, cache: bool = True, log=print) -> 
         array, skipped = decode_all(paths, size)
         if cache:
             CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(".tmp.npy")
+            tmp = CACHE_DIR / f".{key}.{os.getpid()}.tmp.npy"  # unique: runs may decode side by side
             np.save(tmp, array)
             skip_file.write_text(str(skipped))
             os.replace(tmp, cache_file)

@@ -33,6 +33,8 @@ class ModelConfig:
             raise ValueError(f"g_widths needs {blocks + 1} entries for {self.image_size}px, got {len(self.g_widths)}")
         if len(self.d_widths) != blocks:
             raise ValueError(f"d_widths needs {blocks} entries for {self.image_size}px, got {len(self.d_widths)}")
+        if any(w % 2 for w in self.g_widths[:-1]):
+            raise ValueError(f"g_widths must be even (CSPup splits channels in halves), got {self.g_widths}")
         if self.g_act not in ACTIVATIONS:
             raise ValueError(f"g_act must be one of {sorted(ACTIVATIONS)}, got {self.g_act!r}")
         if self.d_norm not in ("batch", "spectral", "none"):

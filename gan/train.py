@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import csv
 import json
 import math
@@ -225,7 +226,11 @@ class Trainer:
         self.snapshots_done: list[float] = []
         if args.resume:
             self.restore(load_checkpoint(self.out / "checkpoint.pt", kinds=("train",)))
+        if self.world > 1 and not self.main:
+            dist.barrier()  # rank 0 decodes and caches the images first
         self.data = load_dataset(args.data, args.image_size, cache=not args.no_cache, log=self.log)
+        if self.world > 1 and self.main:
+            dist.barrier()
         self.images = self.data.images.to(self.device)
         if len(self.images) // self.world < args.batch_size:
             raise DataError(f"{len(self.images)} images is fewer than one batch of {args.batch_size} per process")
@@ -282,10 +287,14 @@ class Trainer:
         save_atomic(self.state(), self.out / "checkpoint.pt")
         self.sample_grid()
 
-    def sample_grid(self) -> None:
-        g = Generator(self.cfg).to(self.device)
-        g.load_state_dict(self.g_ema.state_dict())
+    def calibrated_ema(self) -> Generator:
+        """A copy of the EMA generator with BatchNorm statistics re-estimated (draws no global RNG)."""
+        g = copy.deepcopy(self.g_ema)
         recalibrate_bn(g, self.cfg.latent, self.device, self.calibration_images)
+        return g
+
+    def sample_grid(self) -> None:
+        g = self.calibrated_ema()
         with torch.no_grad():
             imgs = g(self.fixed_z).float()
         (self.out / "samples").mkdir(parents=True, exist_ok=True)
@@ -296,9 +305,7 @@ class Trainer:
         self.snapshots_done.append(fraction)
         if not self.main:
             return
-        g = Generator(self.cfg).to(self.device)
-        g.load_state_dict(self.g_ema.state_dict())
-        recalibrate_bn(g, self.cfg.latent, self.device, self.calibration_images)
+        g = self.calibrated_ema()
         state = self.state() | {"g_ema": {k: v.cpu() for k, v in g.state_dict().items()}}
         export_generator(state, self.out / "snapshots" / f"g_{self.step:07d}.pt", {"fraction": fraction})
         self.log(f"snapshot at {fraction:.0%} of the run: step {self.step}")
@@ -350,8 +357,8 @@ class Trainer:
                 "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach()}
 
     def run(self) -> int:
+        """Train until a limit, Ctrl-C or divergence; returns the process exit code."""
         a = self.args
-        self.out.mkdir(parents=True, exist_ok=True)
         if not (a.max_steps or a.epochs or a.max_minutes):
             a.epochs = 25
         self.log(f"device {self.device} x{self.world} | G {count_params(self.g) / 1e6:.2f}M params, "
@@ -359,45 +366,51 @@ class Trainer:
                  f"({self.data.skipped} skipped) | batch {a.batch_size} | loss {a.loss}")
         fractions = [float(f) for f in a.snapshots.split(",") if f.strip()]
         stream = self.stream()
-        csv_path = self.out / "losses.csv"
-        new_csv = not csv_path.exists()
-        with open(csv_path, "a", newline="") as f:
-            writer = csv.writer(f)
-            if new_csv and self.main:
-                writer.writerow(["step", "epoch", "images", "seconds", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s"])
-            last_save, t_log, step_log = time.time(), time.time(), self.step
-            t0 = time.time() - self.seconds
-            while self.progress() < 1.0 and not self.stop_requested:
-                self.epoch, real = next(stream)
-                stats = self.train_step(real)
-                self.step += 1
-                self.pos += 1
-                self.seconds = time.time() - t0
+        last_save, t_log, step_log = time.time(), time.time(), self.step
+        t0 = time.time() - self.seconds
+        while self.progress() < 1.0 and not self.stop_requested:
+            self.epoch, real = next(stream)
+            stats = self.train_step(real)
+            self.step += 1
+            self.pos += 1
+            self.seconds = time.time() - t0
+            due = [f for f in fractions if f not in self.snapshots_done and self.progress() >= f]
+            save_due = time.time() - last_save > a.checkpoint_minutes * 60
+            if self.step % a.log_every == 0 or due or save_due:
+                vals = {k: v.item() for k, v in stats.items()}
+                if not all(math.isfinite(v) for v in vals.values()):
+                    self.log(f"\nerror: training diverged at step {self.step} (losses {vals}). Nothing was "
+                             f"saved from the diverged weights; the last good checkpoint, if any, is "
+                             f"{self.out / 'checkpoint.pt'}. Try lower learning rates.")
+                    return 3
                 if self.step % a.log_every == 0:
-                    vals = {k: v.item() for k, v in stats.items()}
-                    if not all(math.isfinite(v) for v in vals.values()):
-                        self.log(f"\ntraining diverged at step {self.step} (loss is {vals}); the last good "
-                                 f"checkpoint is kept at {self.out / 'checkpoint.pt'}. Try lower learning rates.")
-                        return 3
                     rate = (self.step - step_log) * a.batch_size * self.world / (time.time() - t_log)
                     t_log, step_log = time.time(), self.step
-                    if self.main:
-                        writer.writerow([self.step, self.epoch, self.step * a.batch_size * self.world, round(self.seconds, 1),
-                                         *(f"{vals[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake")), round(rate)])
-                        f.flush()
-                        self.print_progress(vals, rate)
-                for frac in fractions:
-                    if frac not in self.snapshots_done and self.progress() >= frac:
-                        self.snapshot(frac)
-                if time.time() - last_save > a.checkpoint_minutes * 60:
-                    self.save()
-                    last_save = time.time()
-        for frac in fractions:  # a run stopped by its limit ends with its last snapshot
-            if frac not in self.snapshots_done and not self.stop_requested and frac >= 1.0:
+                    self.log_row(vals, rate)
+            for frac in due:
                 self.snapshot(frac)
+            if save_due:
+                self.save()
+                last_save = time.time()
         self.save()
         self.log(f"\nsaved {self.out / 'checkpoint.pt'} at step {self.step} ({self.seconds / 60:.1f} min)")
         return 0
+
+    def log_row(self, vals: dict[str, float], rate: float) -> None:
+        """One line of losses.csv and of the progress bar (rank 0)."""
+        if not self.main:
+            return
+        path = self.out / "losses.csv"
+        new = not path.exists()
+        with open(path, "a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(["step", "epoch", "images", "seconds", "d_loss", "g_loss", "d_real", "d_fake",
+                                 "img_per_s"])
+            writer.writerow([self.step, self.epoch, self.step * self.args.batch_size * self.world,
+                             round(self.seconds, 1), *(f"{vals[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake")),
+                             round(rate)])
+        self.print_progress(vals, rate)
 
     def stream(self):
         """Batches continuing from (epoch, pos); the position counts batches into the epoch."""
@@ -431,15 +444,17 @@ def main(argv: list[str] | None = None) -> int:
         trainer.stop_requested = True
         trainer.log("\ninterrupted: saving a checkpoint before exiting ...")
 
-    signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, on_sigint)
-    (trainer.out).mkdir(parents=True, exist_ok=True)
-    if trainer.main:
-        (trainer.out / "args.json").write_text(json.dumps(vars(args), indent=2))
-    code = trainer.run()
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return code
+    previous = {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if trainer.main:
+            trainer.out.mkdir(parents=True, exist_ok=True)
+            (trainer.out / "args.json").write_text(json.dumps(vars(args), indent=2))
+        return trainer.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":

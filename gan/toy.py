@@ -1,0 +1,430 @@
+"""A GAN you can solve by hand: the generator is one 2x2 matrix A applied along every axis of the noise.
+
+    G_A(z) = tanh((A ⊗ A ⊗ ... ⊗ A) z),  z ~ U[0, 1]^N,  N = 2^n
+
+"Real" samples are G_W(z) for a target matrix W; an MLP discriminator tells them apart.
+
+    python -m gan.toy recover --target 0.7 0.9 0.1 0.6 --dim 8 --seed 0 --json
+    python -m gan.toy report      # rerun the course report's three experiments
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REGIMES = ("joint", "discriminator", "generator")
+LOSSES = ("fm", "lsq", "bce")
+LOSS_NAMES = {"fm": "feature matching", "lsq": "least squares (MSE)", "bce": "non-saturating BCE"}
+OPTIMIZERS = ("adam", "sgd")
+MAX_N = 10
+REPORT_TARGET = ((0.7, 0.9), (0.1, 0.6))
+HISTORY_KEYS = ("step", "d_loss", "g_loss", "d_real", "d_fake",
+                "a00", "a01", "a10", "a11", "grad_norm", "error", "match")
+
+
+class Diverged(RuntimeError):
+    """Training produced a non-finite loss or weight."""
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+def kron_transform(A: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """(A ⊗ ... ⊗ A) z for each row of z (B, N), without building the N x N matrix.
+
+    Viewing a row as a 2 x 2 x ... x 2 tensor, each pass applies A to the leading axis and moves
+    that axis last; after n passes every axis has been transformed and the order is restored.
+    """
+    B, N = z.shape
+    x = z
+    for _ in range(N.bit_length() - 1):
+        x = x.reshape(-1, 2, N // 2).transpose(1, 2).reshape(-1, 2) @ A.T
+    return x.reshape(B, N)
+
+
+def generate(A: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """G_A(z) = tanh((A ⊗ ... ⊗ A) z)."""
+    return torch.tanh(kron_transform(A, z))
+
+
+def kron_matrix(A: torch.Tensor, n: int) -> torch.Tensor:
+    """The N x N matrix A ⊗ ... ⊗ A (for display): its columns are the transforms of the basis vectors."""
+    return kron_transform(A, torch.eye(2 ** n, dtype=A.dtype)).T
+
+
+def noise(batch: int, N: int, gen: torch.Generator) -> torch.Tensor:
+    return torch.rand(batch, N, generator=gen)
+
+
+# ------------------------------------------------------------------------------------------ identifiability
+
+def equivalents(W: torch.Tensor, n: int) -> list[tuple[str, torch.Tensor]]:
+    """The matrices whose G has the same output distribution as G_W, named.
+
+    Swapping A's columns gives A' ⊗ ... ⊗ A' = (A ⊗ ... ⊗ A) P for a permutation P of z's coordinates,
+    and z's i.i.d. coordinates make P z as distributed as z. For even n, (-A) ⊗ ... ⊗ (-A) = A ⊗ ... ⊗ A.
+    For invertible W there are no others: M z ~ M' z with z uniform on the cube forces M' = M P, and a
+    2x2 B with B ⊗ ... ⊗ B a permutation is ±(a permutation), the sign only for even n. (Singular W can
+    have more, e.g. -W for odd n when W's rows sum to zero; those are ignored here.)
+    """
+    swapped = W.flip(1)
+    found = [("W", W), ("W, columns swapped", swapped)]
+    if n % 2 == 0:
+        found += [("-W", -W), ("-W, columns swapped", -swapped)]
+    return found
+
+
+def closest_equivalent(A: torch.Tensor, W: torch.Tensor, n: int) -> tuple[str, torch.Tensor, float]:
+    """The equivalent of W nearest to A (max-abs entry difference): (name, matrix, error)."""
+    errors = [(float((A - M).abs().max()), name, M) for name, M in equivalents(W, n)]
+    error, name, M = min(errors, key=lambda t: t[0])
+    return name, M, error
+
+
+def symmetric_error(A: torch.Tensor, W: torch.Tensor, n: int) -> float:
+    """max |A - W'| over entries, for the equivalent W' of W that makes it smallest."""
+    return closest_equivalent(A, W, n)[2]
+
+
+# ------------------------------------------------------------------------------------------ configuration
+
+@dataclass(frozen=True)
+class ToyConfig:
+    target: tuple[float, float, float, float] = (0.7, 0.9, 0.1, 0.6)  # W, row by row
+    init: tuple[float, float, float, float] | None = None  # A at step 0; None: U[0, 1] entries by seed
+    n: int = 3  # N = 2^n
+    regime: str = "joint"
+    loss: str = "fm"
+    d_opt: str = "adam"
+    g_opt: str = "adam"
+    lr_d: float = 1e-3
+    lr_g: float = 1e-2
+    momentum: float = 0.9  # SGD only
+    beta1_d: float = 0.5
+    beta1_g: float = 0.5
+    k_d: int = 1
+    k_g: int = 1
+    batch: int = 1024
+    hidden: int = 32  # D's width
+    pretrain: int = 200  # generator regime: D steps against the initial G before D is frozen
+    steps: int = 500
+    seed: int = 0
+
+
+def validate(cfg: ToyConfig) -> None:
+    """Raise ValueError with a readable message for any setting out of range."""
+    checks = [
+        (len(cfg.target) == 4, "the target needs four entries"),
+        (all(math.isfinite(v) for v in cfg.target), "the target's entries must be finite numbers"),
+        (cfg.init is None or (len(cfg.init) == 4 and all(math.isfinite(v) for v in cfg.init)),
+         "the initial A needs four finite entries"),
+        (1 <= cfg.n <= MAX_N, f"n must be between 1 and {MAX_N} (N = 2 .. {2 ** MAX_N})"),
+        (cfg.regime in REGIMES, f"regime must be one of {', '.join(REGIMES)}"),
+        (cfg.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
+        (cfg.d_opt in OPTIMIZERS and cfg.g_opt in OPTIMIZERS, f"optimizers are {', '.join(OPTIMIZERS)}"),
+        (cfg.lr_d > 0 and cfg.lr_g > 0, "learning rates must be positive"),
+        (0 <= cfg.momentum < 1, "momentum must be in [0, 1)"),
+        (cfg.k_d >= 1 and cfg.k_g >= 1, "k_d and k_g must be at least 1"),
+        (cfg.batch >= 2, "the batch needs at least 2 samples"),
+        (cfg.hidden >= 1, "D needs at least one hidden unit"),
+        (cfg.pretrain >= 0, "pretrain steps cannot be negative"),
+        (cfg.steps >= 1, "steps must be at least 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
+def as_matrix(entries: tuple[float, ...]) -> torch.Tensor:
+    return torch.tensor(entries, dtype=torch.float32).reshape(2, 2)
+
+
+# ------------------------------------------------------------------------------------------ discriminator
+
+class Discriminator(nn.Module):
+    """MLP N -> hidden -> hidden -> 1 logit; `features` is the last hidden layer (for feature matching)."""
+
+    def __init__(self, N: int, hidden: int, gen: torch.Generator, real: torch.Tensor):
+        super().__init__()
+        self.register_buffer("shift", real.mean(0))
+        self.register_buffer("scale", real.std(0).clamp_min(1e-3))
+        self.body = nn.Sequential(nn.Linear(N, hidden), nn.LeakyReLU(0.2),
+                                  nn.Linear(hidden, hidden), nn.LeakyReLU(0.2))
+        self.head = nn.Linear(hidden, 1)
+        for p in self.parameters():  # PyTorch's default bound, drawn from the run's own generator
+            bound = 1 / math.sqrt(p.shape[-1] if p.dim() > 1 else p.shape[0])
+            nn.init.uniform_(p, -bound, bound, generator=gen)
+
+    def features(self, y: torch.Tensor) -> torch.Tensor:
+        return self.body((y - self.shift) / self.scale)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(y)).squeeze(1)
+
+
+def make_optimizer(kind: str, params, lr: float, momentum: float, beta1: float) -> torch.optim.Optimizer:
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999), fused=True)
+
+
+# ------------------------------------------------------------------------------------------ training
+
+class ToyGAN:
+    """One training run: A, D, their optimizers, the noise generator and the history, stepped on demand."""
+
+    def __init__(self, cfg: ToyConfig):
+        validate(cfg)
+        self.cfg = cfg
+        self.N = 2 ** cfg.n
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.W = as_matrix(cfg.target)
+        init = as_matrix(cfg.init) if cfg.init is not None else torch.rand(2, 2, generator=self.gen)
+        self.A0 = init.clone()
+        self.A = init.clone().requires_grad_()
+        self.D = Discriminator(self.N, cfg.hidden, self.gen, self.real())
+        self.opt_d = make_optimizer(cfg.d_opt, self.D.parameters(), cfg.lr_d, cfg.momentum, cfg.beta1_d)
+        self.opt_g = make_optimizer(cfg.g_opt, [self.A], cfg.lr_g, cfg.momentum, cfg.beta1_g)
+        self.history: list[dict] = []
+
+    @property
+    def step_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.cfg.steps
+
+    def trains(self) -> tuple[bool, bool]:
+        """(D trains, G trains) at the current step of the regime."""
+        if self.cfg.regime == "discriminator":
+            return True, False
+        if self.cfg.regime == "generator":
+            pretraining = self.step_count < self.cfg.pretrain
+            return pretraining, not pretraining
+        return True, True
+
+    def real(self) -> torch.Tensor:
+        return generate(self.W, noise(self.cfg.batch, self.N, self.gen))
+
+    def fake(self) -> torch.Tensor:
+        return generate(self.A, noise(self.cfg.batch, self.N, self.gen))
+
+    def d_loss(self) -> tuple[torch.Tensor, float, float]:
+        """D's loss on a fresh real and fake batch, with mean D(real) and D(fake)."""
+        with torch.no_grad():
+            fake = self.fake()
+        out = self.D(torch.cat([self.real(), fake]))
+        real_out, fake_out = out[: self.cfg.batch], out[self.cfg.batch:]
+        if self.cfg.loss == "lsq":
+            loss = 0.5 * ((real_out - 1).pow(2).mean() + fake_out.pow(2).mean())
+        else:
+            loss = F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+            real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
+        return loss, float(real_out.detach().mean()), float(fake_out.detach().mean())
+
+    def g_loss(self) -> torch.Tensor:
+        fake = self.fake()
+        if self.cfg.loss == "fm":
+            with torch.no_grad():
+                target = self.D.features(self.real()).mean(0)
+            return (self.D.features(fake).mean(0) - target).pow(2).sum()
+        out = self.D(fake)
+        if self.cfg.loss == "lsq":
+            return 0.5 * (out - 1).pow(2).mean()
+        return F.softplus(-out).mean()
+
+    def d_step(self, update: bool) -> tuple[float, float, float]:
+        if not update:
+            with torch.no_grad():
+                loss, d_real, d_fake = self.d_loss()
+            return float(loss), d_real, d_fake
+        loss, d_real, d_fake = self.d_loss()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        return loss.item(), d_real, d_fake
+
+    def g_step(self, update: bool) -> tuple[float, float]:
+        """G's loss and the norm of its gradient wrt A; A moves only if `update`."""
+        loss = self.g_loss()
+        (grad,) = torch.autograd.grad(loss, self.A)
+        if update:
+            self.A.grad = grad
+            self.opt_g.step()
+        return loss.item(), float(grad.norm())
+
+    def step(self) -> dict:
+        """One iteration of the regime (k_d D-steps, k_g G-steps, or one evaluation for a frozen side)."""
+        train_d, train_g = self.trains()
+        for _ in range(self.cfg.k_d if train_d else 1):
+            d_loss, d_real, d_fake = self.d_step(train_d)
+        for _ in range(self.cfg.k_g if train_g else 1):
+            g_loss, grad_norm = self.g_step(train_g)
+        A = self.A.detach()
+        match, _, error = closest_equivalent(A, self.W, self.cfg.n)
+        a00, a01, a10, a11 = A.flatten().tolist()
+        record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
+                      a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, match=match)
+        if not all(math.isfinite(record[k]) for k in HISTORY_KEYS if k != "match"):
+            bad = ", ".join(k for k in HISTORY_KEYS if k != "match" and not math.isfinite(record[k]))
+            raise Diverged(f"training diverged at step {record['step']}: {bad} became NaN or infinite "
+                           f"(try smaller learning rates)")
+        self.history.append(record)
+        return record
+
+    def train_for(self, seconds: float, max_steps: int) -> int:
+        """Step until `seconds` pass, `max_steps` are taken or the run is done; returns steps taken."""
+        start, taken = time.perf_counter(), 0
+        while taken < max_steps and not self.done and time.perf_counter() - start < seconds:
+            self.step()
+            taken += 1
+        return taken
+
+    def weights(self) -> torch.Tensor:
+        return self.A.detach().clone()
+
+
+def train(cfg: ToyConfig, on_record: Callable[[dict], None] | None = None) -> tuple[ToyGAN, float]:
+    """Run cfg.steps iterations; returns the run and its training time in seconds (setup included)."""
+    start = time.perf_counter()
+    run = ToyGAN(cfg)
+    while not run.done:
+        record = run.step()
+        if on_record:
+            on_record(record)
+    return run, time.perf_counter() - start
+
+
+def history_csv(history: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HISTORY_KEYS)
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+REPORT_EXPERIMENTS = {
+    # name: (what the report did, settings)
+    "D only": ("G frozen at a random A; D learns real vs fake (BCE, SGD)",
+               dict(regime="discriminator", loss="bce", d_opt="sgd", lr_d=0.05, steps=300)),
+    "G only": ("D trained on the initial G, then frozen; G learns against it (Adam lr 0.01, MSE)",
+               dict(regime="generator", loss="lsq", lr_g=0.01, pretrain=200, steps=1200)),
+    "joint": ("D and G trained together", dict(regime="joint")),
+}
+
+
+def get_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = ToyConfig()
+    p = argparse.ArgumentParser(prog="python -m gan.toy", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("recover", help="train a GAN to recover a target matrix W")
+    r.add_argument("--target", type=float, nargs=4, default=defaults.target, metavar=("W00", "W01", "W10", "W11"))
+    r.add_argument("--init", type=float, nargs=4, metavar=("A00", "A01", "A10", "A11"),
+                   help="initial A (default: random by seed)")
+    r.add_argument("--dim", type=int, default=2 ** defaults.n, help="N, a power of two from 2 to 1024")
+    r.add_argument("--regime", choices=REGIMES, default=defaults.regime)
+    r.add_argument("--loss", choices=LOSSES, default=defaults.loss)
+    r.add_argument("--d-opt", choices=OPTIMIZERS, default=defaults.d_opt)
+    r.add_argument("--g-opt", choices=OPTIMIZERS, default=defaults.g_opt)
+    r.add_argument("--lr-d", type=float, default=defaults.lr_d)
+    r.add_argument("--lr-g", type=float, default=defaults.lr_g)
+    r.add_argument("--k-d", type=int, default=defaults.k_d, help="D steps per iteration")
+    r.add_argument("--k-g", type=int, default=defaults.k_g, help="G steps per iteration")
+    r.add_argument("--batch", type=int, default=defaults.batch)
+    r.add_argument("--hidden", type=int, default=defaults.hidden, help="D's width")
+    r.add_argument("--steps", type=int, default=defaults.steps, help="iterations")
+    r.add_argument("--seed", type=int, default=defaults.seed)
+    r.add_argument("--json", action="store_true", help="print one JSON object instead of a progress log")
+    s = sub.add_parser("report", help="rerun the course report's experiments on its target")
+    s.add_argument("--seed", type=int, default=defaults.seed)
+    return p.parse_args(argv)
+
+
+def dim_to_n(dim: int) -> int:
+    if dim < 2 or dim > 2 ** MAX_N or dim & (dim - 1):
+        raise ValueError(f"--dim must be a power of two from 2 to {2 ** MAX_N}, got {dim}")
+    return dim.bit_length() - 1
+
+
+def config_from_args(args: argparse.Namespace) -> ToyConfig:
+    cfg = ToyConfig(target=tuple(args.target), init=tuple(args.init) if args.init else None, n=dim_to_n(args.dim),
+                    regime=args.regime, loss=args.loss, d_opt=args.d_opt, g_opt=args.g_opt,
+                    lr_d=args.lr_d, lr_g=args.lr_g, k_d=args.k_d, k_g=args.k_g, batch=args.batch,
+                    hidden=args.hidden, steps=args.steps, seed=args.seed)
+    validate(cfg)
+    return cfg
+
+
+def fmt(A: torch.Tensor) -> str:
+    return "[[{:.3f}, {:.3f}], [{:.3f}, {:.3f}]]".format(*A.flatten().tolist())
+
+
+def log_every(total: int) -> Callable[[dict], None]:
+    """A progress printer for about 10 lines per run."""
+    every = max(1, total // 10)
+
+    def log(r: dict) -> None:
+        if r["step"] % every == 0 or r["step"] == total:
+            print(f"step {r['step']:5d}  d_loss {r['d_loss']:.4f}  g_loss {r['g_loss']:.5f}  "
+                  f"D(real) {r['d_real']:.3f}  D(fake) {r['d_fake']:.3f}  "
+                  f"A [[{r['a00']:.3f}, {r['a01']:.3f}], [{r['a10']:.3f}, {r['a11']:.3f}]]  error {r['error']:.3f}")
+    return log
+
+
+def recover(cfg: ToyConfig, as_json: bool) -> None:
+    if not as_json:
+        print(f"target W = {fmt(as_matrix(cfg.target))}, N = {2 ** cfg.n}, {cfg.regime} regime, "
+              f"{LOSS_NAMES[cfg.loss]} loss, {cfg.steps} iterations")
+    run, seconds = train(cfg, None if as_json else log_every(cfg.steps))
+    A = run.weights()
+    match, _, error = closest_equivalent(A, run.W, cfg.n)
+    if as_json:
+        print(json.dumps(dict(weights=A.tolist(), error=error, matched=match, steps=run.step_count,
+                              seconds=round(seconds, 4), initial=run.A0.tolist(), config=asdict(cfg))))
+    else:
+        print(f"initial A {fmt(run.A0)} -> recovered A {fmt(A)}; matched {match}; "
+              f"symmetric error {error:.4f} in {seconds:.2f} s")
+
+
+def report(seed: int) -> None:
+    base = ToyConfig(seed=seed)
+    print(f"target W = {fmt(as_matrix(base.target))}, N = {2 ** base.n}, seed {seed}")
+    for name, (what, overrides) in REPORT_EXPERIMENTS.items():
+        run, seconds = train(replace(base, **overrides))
+        last = run.history[-1]
+        print(f"\n{name}: {what}\n  {run.step_count} iterations in {seconds:.1f} s; "
+              f"D(real) {last['d_real']:.3f}, D(fake) {last['d_fake']:.3f}, d_loss {last['d_loss']:.4f}, "
+              f"g_loss {last['g_loss']:.5f}\n  A {fmt(run.A0)} -> {fmt(run.weights())}, "
+              f"symmetric error {last['error']:.4f} (matched {last['match']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args(argv)
+    torch.set_num_threads(1)  # the tensors are tiny: threads cost more than they give
+    try:
+        if args.command == "recover":
+            recover(config_from_args(args), args.json)
+        else:
+            report(args.seed)
+    except (ValueError, Diverged) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
