@@ -37,6 +37,13 @@ def default_checkpoint() -> Path:
     return snaps[-1]
 
 
+def shipped_runs(root: Path | None = None) -> dict[str, list[Path]]:
+    """Run name -> its generator snapshots in training order, for every run folder under checkpoints/."""
+    root = root or CHECKPOINTS
+    runs = {d.name: run_snapshots(d) for d in sorted(root.glob("*")) if d.is_dir()} if root.is_dir() else {}
+    return {name: snaps for name, snaps in runs.items() if snaps}
+
+
 def latents(n: int, seed: int, dim: int, truncation: float = 1.0) -> torch.Tensor:
     """n latent vectors from N(0, I) for a seed, pulled towards the mean by truncation psi.
 

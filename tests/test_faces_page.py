@@ -1,0 +1,44 @@
+"""The Faces page in AppTest: shipped checkpoints, widgets, and what it says when there are none."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import gan.sample
+from conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "3_Faces.py")
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_page_renders_the_shipped_generator_and_responds():
+    at = run_page()
+    assert len(at.get("image")) >= 4  # grid, interpolation strip, progress rows
+    at.number_input(key="grid_seed").set_value(5).run()
+    at.sidebar.slider[0].set_value(0.7).run()  # truncation
+    at.slider[0].set_value(5).run()  # interpolation frames
+    at.radio[0].set_value("lerp").run()
+    at.selectbox[0].set_value(at.selectbox[0].options[-1]).run()  # attribute, or none at all
+    assert not at.exception, at.exception
+    assert not at.error
+
+
+def test_without_checkpoints_the_page_explains_how_to_train(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path / "empty")
+    at = run_page()
+    assert "python -m gan.train" in at.info[0].value
+    assert not at.get("image")
+
+
+def test_a_broken_checkpoint_is_refused_with_a_message(tmp_path: Path, monkeypatch):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "step_0000001.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path)
+    at = run_page()
+    assert "cannot be used" in at.error[0].value
