@@ -112,6 +112,7 @@ class ToyConfig:
     momentum: float = 0.9  # SGD only
     beta1_d: float = 0.5
     beta1_g: float = 0.5
+    r1: float = 0.0
     k_d: int = 1
     k_g: int = 1
     batch: int = 1024
@@ -151,13 +152,21 @@ def as_matrix(entries: tuple[float, ...]) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------------ discriminator
 
+import os
+WHITEN = int(os.environ.get("WHITEN", "0"))
+EPS = float(os.environ.get("EPS", "1e-3"))
 class Discriminator(nn.Module):
     """MLP N -> hidden -> hidden -> 1 logit; `features` is the last hidden layer (for feature matching)."""
 
     def __init__(self, N: int, hidden: int, gen: torch.Generator, real: torch.Tensor):
         super().__init__()
         self.register_buffer("shift", real.mean(0))
-        self.register_buffer("scale", real.std(0).clamp_min(1e-3))
+        if WHITEN:
+            cov = torch.cov(real.T).reshape(N, N)
+            evals, evecs = torch.linalg.eigh(cov + EPS * cov.diagonal().mean() * torch.eye(N))
+            self.register_buffer("scale", evecs @ torch.diag(evals.rsqrt()) @ evecs.T)
+        else:
+            self.register_buffer("scale", torch.diag(1 / real.std(0).clamp_min(1e-3)))
         self.body = nn.Sequential(nn.Linear(N, hidden), nn.LeakyReLU(0.2),
                                   nn.Linear(hidden, hidden), nn.LeakyReLU(0.2))
         self.head = nn.Linear(hidden, 1)
@@ -166,7 +175,7 @@ class Discriminator(nn.Module):
             nn.init.uniform_(p, -bound, bound, generator=gen)
 
     def features(self, y: torch.Tensor) -> torch.Tensor:
-        return self.body((y - self.shift) / self.scale)
+        return self.body((y - self.shift) @ self.scale)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(y)).squeeze(1)
@@ -192,7 +201,7 @@ class ToyGAN:
         init = as_matrix(cfg.init) if cfg.init is not None else torch.rand(2, 2, generator=self.gen)
         self.A0 = init.clone()
         self.A = init.clone().requires_grad_()
-        self.D = Discriminator(self.N, cfg.hidden, self.gen, self.real())
+        self.D = Discriminator(self.N, cfg.hidden, self.gen, generate(self.W, noise(4096, self.N, self.gen)))
         self.opt_d = make_optimizer(cfg.d_opt, self.D.parameters(), cfg.lr_d, cfg.momentum, cfg.beta1_d)
         self.opt_g = make_optimizer(cfg.g_opt, [self.A], cfg.lr_g, cfg.momentum, cfg.beta1_g)
         self.history: list[dict] = []
@@ -224,13 +233,17 @@ class ToyGAN:
         """D's loss on a fresh real and fake batch, with mean D(real) and D(fake)."""
         with torch.no_grad():
             fake = self.fake()
-        out = self.D(torch.cat([self.real(), fake]))
+        real = self.real().requires_grad_(self.cfg.r1 > 0)
+        out = self.D(torch.cat([real, fake]))
         real_out, fake_out = out[: self.cfg.batch], out[self.cfg.batch:]
         if self.cfg.loss == "lsq":
             loss = 0.5 * ((real_out - 1).pow(2).mean() + fake_out.pow(2).mean())
         else:
             loss = F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
             real_out, fake_out = torch.sigmoid(real_out), torch.sigmoid(fake_out)
+        if self.cfg.r1 > 0 and torch.is_grad_enabled():
+            (grad,) = torch.autograd.grad(out[: self.cfg.batch].sum(), real, create_graph=True)
+            loss = loss + 0.5 * self.cfg.r1 * grad.pow(2).sum(1).mean()
         return loss, float(real_out.detach().mean()), float(fake_out.detach().mean())
 
     def g_loss(self) -> torch.Tensor:

@@ -1,0 +1,96 @@
+"""CPU speed of the CSPup engine: training images/s beside a plain DCGAN, and sampling latency.
+
+    python bench/bench_engine.py [--batch 64] [--steps 6] [--threads 2]
+
+Both generators train against the same DCGAN discriminator with the same step (non-saturating
+BCE, Adam), batch and threads; "per parameter" multiplies images/s by the generator's size.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gan.checkpoint import load_generator  # noqa: E402
+from gan.models import Discriminator, Generator, ModelConfig, count_params, init_weights  # noqa: E402
+from gan.sample import default_checkpoint, generate, latents  # noqa: E402
+from gan.train import d_loss_fake, d_loss_real, g_loss_fn  # noqa: E402
+
+
+def dcgan_generator(latent: int, ngf: int) -> nn.Module:
+    """The PyTorch DCGAN example's generator at 64x64."""
+    def up(c_in: int, c_out: int) -> list[nn.Module]:
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+
+    return nn.Sequential(
+        nn.Unflatten(1, (latent, 1, 1)),
+        nn.ConvTranspose2d(latent, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+        *up(ngf * 8, ngf * 4), *up(ngf * 4, ngf * 2), *up(ngf * 2, ngf),
+        nn.ConvTranspose2d(ngf, 3, 4, 2, 1, bias=False), nn.Tanh())
+
+
+def train_rate(g: nn.Module, d: nn.Module, latent: int, batch: int, steps: int) -> float:
+    """Images/s of full GAN steps (one D and one G update) on random 'real' images."""
+    opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
+    opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
+    real = torch.rand(batch, 3, 64, 64) * 2 - 1
+    times = []
+    for i in range(steps + 1):
+        t = time.perf_counter()
+        fake = g(torch.randn(batch, latent))
+        opt_d.zero_grad()
+        (d_loss_real("bce", d(real)) + d_loss_fake("bce", d(fake.detach()))).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        g_loss_fn("bce", d(fake)).backward()
+        opt_g.step()
+        if i:  # the first step warms up
+            times.append(time.perf_counter() - t)
+    return batch / statistics.median(times)
+
+
+def sample_latency(g: nn.Module, latent: int, n: int = 64, repeats: int = 7) -> float:
+    """Median milliseconds to turn n latents into uint8 images."""
+    z = latents(n, 0, latent)
+    generate(g, z)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        generate(g, z)
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ngf", type=int, default=48, help="DCGAN width (48 matches the default G's size)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cfg = ModelConfig()
+    ours, dcgan = Generator(cfg), dcgan_generator(cfg.latent, args.ngf)
+    print(f"CPU, {args.threads} threads, batch {args.batch}, 64x64")
+    for name, g in (("CSPup (default)", ours), (f"DCGAN ngf={args.ngf}", dcgan)):
+        init_weights(g)
+        d = Discriminator(cfg)
+        init_weights(d)
+        rate = train_rate(g, d, cfg.latent, args.batch, args.steps)
+        params = count_params(g)
+        print(f"train  {name:18s} G {params / 1e6:.2f}M params: {rate:6.1f} img/s, "
+              f"{rate * params / 1e6:7.1f} M param·img/s")
+    g, _ = load_generator(default_checkpoint())
+    print(f"sample 64 images, shipped default G ({count_params(g) / 1e6:.2f}M): {sample_latency(g, cfg.latent):.0f} ms")
+    print(f"sample 64 images, DCGAN ngf={args.ngf}: {sample_latency(dcgan.eval(), cfg.latent):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
