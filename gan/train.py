@@ -246,7 +246,7 @@ class Trainer:
         self.calibration_images = 2048 if self.device.type == "cuda" else 256
 
     def log(self, msg: str) -> None:
-        if int(os.environ.get("RANK", 0)) == 0:
+        if self.main:
             print(msg, flush=True)
 
     # ---- state -------------------------------------------------------------------------------
