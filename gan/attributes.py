@@ -33,7 +33,7 @@ from gan.models import Generator
 
 ATTR_FILE = "list_attr_celeba.txt"
 KEY_ATTRIBUTES = ("Smiling", "Male", "Young", "Eyeglasses", "Blond_Hair")
-DIRECTION_ATTRIBUTES = KEY_ATTRIBUTES + ("Black_Hair", "Bangs", "Heavy_Makeup", "Mouth_Slightly_Open", "Pale_Skin")
+DIRECTION_ATTRIBUTES = KEY_ATTRIBUTES + ("Black_Hair", "Bangs", "Heavy_Makeup", "Mouth_Slightly_Open")
 
 
 class AttributeNet(nn.Module):
@@ -45,6 +45,7 @@ class AttributeNet(nn.Module):
     def __init__(self, names: list[str], widths: tuple[int, ...] = (32, 64, 128, 256), image_size: int = 64):
         super().__init__()
         self.names, self.widths, self.image_size = list(names), tuple(widths), image_size
+        self.metrics: dict = {}  # filled in from the classifier file by load_classifier
         layers: list[nn.Module] = []
         for c_in, c_out in zip((3,) + self.widths[:-1], self.widths):
             layers += [nn.Conv2d(c_in, c_out, 3, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
@@ -179,8 +180,12 @@ def load_classifier(path: str | Path) -> AttributeNet:
         raise CheckpointError(f"{path} is not a readable weights-only PyTorch file: {str(e).splitlines()[0]}") from None
     if not isinstance(ckpt, dict) or ckpt.get("kind") != "attribute_classifier":
         raise CheckpointError(f"{path} is not an attribute classifier (kind 'attribute_classifier')")
-    net = AttributeNet(ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"])
-    net.load_state_dict(ckpt["state_dict"])
+    try:
+        net = AttributeNet(ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"])
+        net.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: classifier weights do not match its description: "
+                              f"{str(e).splitlines()[0]}") from None
     net.metrics = ckpt.get("metrics", {})
     return net.eval()
 
@@ -277,6 +282,8 @@ def add_directions(path: str | Path, directions: dict) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_train_classifier(args: argparse.Namespace) -> None:
+    if not Path(args.data).is_dir():
+        raise DataError(f"data folder not found: {args.data}")
     torch.manual_seed(args.seed)
     names, labels = read_attributes(args.attr or Path(args.data) / ATTR_FILE)
     start = time.time()
@@ -302,7 +309,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> None:
 
 
 def cmd_fit_directions(args: argparse.Namespace) -> None:
-    g, ckpt = load_generator(args.checkpoint)
+    g, _ = load_generator(args.checkpoint)
     classifier = load_classifier(args.classifier)
     unknown = [a for a in args.attributes if a not in classifier.names]
     if unknown:
@@ -349,8 +356,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=20000, help="generated samples to fit the directions on")
     p.add_argument("--attributes", nargs="+", default=list(DIRECTION_ATTRIBUTES))
     p.add_argument("--method", choices=("logistic", "mean-diff"), default="logistic")
-    p.add_argument("--eval-seeds", type=int, default=256, help="held-out latents for the effect curves")
-    p.add_argument("--steps", type=int, default=13, help="values of t in [-3, 3] for the effect curves")
+    p.add_argument("--eval-seeds", type=int, default=128, help="held-out latents for the effect curves")
+    p.add_argument("--steps", type=int, default=7, help="values of t in [-3, 3] for the effect curves")
     p.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
