@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from gan.checkpoint import FORMAT, CheckpointError, load_generator, save_atomic
 from gan.data import DataError, find_images, load_square, to_unit_range
 from gan.models import Generator
+from gan.sample import latents
 
 ATTR_FILE = "list_attr_celeba.txt"
 KEY_ATTRIBUTES = ("Smiling", "Male", "Young", "Eyeglasses", "Blond_Hair")
@@ -204,11 +205,6 @@ def generate(g: Generator, z: torch.Tensor, batch_size: int = 256) -> Iterator[t
         yield g(z[i:i + batch_size])
 
 
-def latents(n: int, latent: int, seed: int) -> torch.Tensor:
-    """n latents z ~ N(0, I), the same for the same seed."""
-    return torch.randn(n, latent, generator=torch.Generator().manual_seed(seed))
-
-
 def classify_latents(g: Generator, classifier: AttributeNet, z: torch.Tensor) -> torch.Tensor:
     """The classifier's (N, K) probabilities for the images of z."""
     return torch.cat([classify(classifier, x) for x in generate(g, z)])
@@ -316,12 +312,12 @@ def cmd_fit_directions(args: argparse.Namespace) -> None:
         raise CheckpointError(f"the classifier has no attribute(s) {unknown}; it knows {classifier.names}")
     columns = [classifier.names.index(a) for a in args.attributes]
     start = time.time()
-    z = latents(args.samples, g.cfg.latent, args.seed)
+    z = latents(args.samples, args.seed, g.cfg.latent)
     probs = classify_latents(g, classifier, z)
     vectors = fit_directions(z, probs[:, columns], args.method)
     print(f"labelled {args.samples} samples and fitted {len(vectors)} directions in {time.time() - start:.0f} s")
     t = torch.linspace(-3, 3, args.steps)
-    held_out = latents(args.eval_seeds, g.cfg.latent, args.seed + 1)
+    held_out = latents(args.eval_seeds, args.seed + 1, g.cfg.latent)
     scores = effect_curves(g, classifier, vectors, columns, t, held_out)
     val = classifier.metrics.get("validation", {})
     add_directions(args.checkpoint, {
