@@ -1,0 +1,82 @@
+"""Serving the app to a class: process settings for the server, and the server as a child process.
+
+    configure_torch()                                    # top of every page that runs torch
+
+    with streamlit_server(ROOT, log) as (url, proc):     # tests and benchmarks: free port, headless
+        ...                                              # url answers /_stcore/health here
+
+The server is stopped (terminate, then kill) when the block ends, whatever happened inside it.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+
+def configure_torch(threads: int = 1) -> None:
+    """One intra-op thread per torch call, for the whole process (cheap to call on every script run).
+
+    Streamlit runs each session's script in a thread of its own. With torch's default (one thread
+    per core) every session's convolution tries to use every core, and when the cores are already
+    busy (other sessions, other programs) the threads wait for each other: on two busy cores a
+    64-face grid took 1.56 s with two threads and 0.67 s with one. With one thread each, sessions
+    run side by side, one per core.
+    """
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Poll url/_stcore/health until it answers 200; RuntimeError with the log if the server dies or stays silent."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {seconds:.0f} s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def streamlit_server(root: Path, log: Path, startup_seconds: float = 90) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `streamlit run app.py` from root on a free port; yields (base URL, process); output goes to log."""
+    port = free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1", "--server.port", str(port)],
+            cwd=root, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log, startup_seconds)
+        yield url, proc
+    finally:
+        stop(proc)

@@ -1,0 +1,63 @@
+"""Basis transforms: what G_A(z) = tanh((A ⊗ … ⊗ A) z) does, one basis vector at a time."""
+import streamlit as st
+import torch
+
+from gan.serving import configure_torch
+from gan.toy import PRESETS, generate, preset_entries
+from gan.toy_plots import basis_figure, matrix_figure, noise_figure, png
+
+configure_torch()
+st.set_page_config(page_title="Basis transforms · GAN lab", layout="wide")
+st.title("Basis transforms")
+st.markdown(
+    "The generator is one 2×2 matrix A applied along every axis of the noise z, viewed as a "
+    "2×2×…×2 tensor: G_A(z) = tanh((A ⊗ … ⊗ A) z) with n factors and N = 2ⁿ. "
+    "Pick A and n and see what G_A does to each basis vector, the N×N matrix it never builds, "
+    "and one noise vector."
+)
+
+ENTRIES = ("a00", "a01", "a10", "a11")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def figures(entries: tuple[float, ...], n: int) -> tuple[bytes, bytes]:
+    """The basis small multiples and the matrix heatmap of A (entries row by row), as PNGs."""
+    A = torch.tensor(entries).reshape(2, 2)
+    return png(basis_figure(A, n)), png(matrix_figure(A, n))
+
+
+def apply_preset() -> None:
+    """Move the four entry sliders to the chosen preset (random: by the seed box)."""
+    values = preset_entries(st.session_state.preset, st.session_state.preset_seed)
+    for key, value in zip(ENTRIES, values):
+        st.session_state[key] = value
+
+
+with st.sidebar:
+    st.selectbox("Preset", list(PRESETS), key="preset", on_change=apply_preset)
+    st.number_input("Seed for the random preset", 0, 10_000, 0, key="preset_seed", on_change=apply_preset)
+    if "a00" not in st.session_state:
+        apply_preset()
+    cols = st.columns(2)
+    for i, key in enumerate(ENTRIES):
+        cols[i % 2].slider(f"A[{i // 2},{i % 2}]", -2.0, 2.0, step=0.05, key=key)
+    n = st.slider("n (N = 2ⁿ)", 1, 6, 3, key="n")
+
+entries = tuple(float(st.session_state[k]) for k in ENTRIES)
+A, N = torch.tensor(entries).reshape(2, 2), 2 ** n
+basis_png, matrix_png = figures(entries, n)
+st.subheader(f"G_A(eᵢ) for each of the {N} basis vectors")
+st.caption("eᵢ is labelled by its position in the 2×…×2 tensor; each cell shows the N outputs G_A(eᵢ), on a "
+           "scale from −1 to 1.")
+st.image(basis_png)
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("The matrix")
+    st.image(matrix_png)
+    st.caption("Entry (i, j) is the product of A[iₖ, jₖ] over the n binary digits of i and j.")
+with right:
+    st.subheader("One noise vector")
+    noise_seed = st.number_input("Noise seed", 0, 10_000, 0, key="noise_seed")
+    z = torch.rand(1, N, generator=torch.Generator().manual_seed(int(noise_seed)))
+    st.pyplot(noise_figure(z[0], generate(A, z)[0]), clear_figure=True)

@@ -1,0 +1,150 @@
+"""Weight recovery, live: a GAN recovers a 2x2 matrix W, up to symmetry, or fails to, while you watch."""
+import streamlit as st
+import torch
+
+from gan.serving import configure_torch
+from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, PRESETS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
+                     ToyGAN, closest_equivalent, history_csv, validate)
+from gan.toy_plots import entry_tables, line_spec, long_table, outputs_figure, thinned
+
+MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
+CHUNK_SECONDS = 0.05  # training per live update; at 5 updates a second, at most a quarter of a core
+LIVE_POINTS = 300  # points per live chart
+REGIME_HELP = {
+    "joint": "k_d D-steps, then k_g G-steps, every iteration",
+    "discriminator": "G frozen at its initial A; only D learns",
+    "generator": "D learns against the initial G for the pretrain steps, then is frozen; then only G learns",
+}
+
+configure_torch()
+st.set_page_config(page_title="Weight recovery · GAN lab", layout="wide")
+st.title("Weight recovery, live")
+st.markdown(
+    "Real samples are G_W(z) = tanh((W ⊗ … ⊗ W) z); the generator is G_A with a learnable 2×2 A; an "
+    "MLP discriminator D tells them apart. Watch A walk towards W, or towards one of the matrices "
+    "that produce the same distribution as W."
+)
+state = st.session_state
+
+
+def matrix_sliders(label: str, prefix: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    st.markdown(label)
+    cols = st.columns(2)
+    return tuple(cols[i % 2].slider(f"{label[:1]}[{i // 2},{i % 2}]", -2.0, 2.0, default[i], 0.05, key=f"{prefix}{i}")
+                 for i in range(4))
+
+
+def settings() -> ToyConfig:
+    with st.sidebar:
+        target = matrix_sliders("W (target)", "w", PRESETS["the report's target W"])
+        init = None
+        if st.radio("Initial A", ("random by seed", "set"), key="init_mode", horizontal=True) == "set":
+            init = matrix_sliders("A at step 0", "a", (0.5, 0.5, 0.5, 0.5))
+        n = st.slider("n (N = 2ⁿ)", 1, 6, 3, key="n")
+        regime = st.selectbox("Regime", REGIMES, key="regime", help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
+        pretrain = st.number_input("D pretrain steps", 0, 1000, 200, key="pretrain") if regime == "generator" else 200
+        loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key="loss")
+        d_col, g_col = st.columns(2)
+        d_opt = d_col.selectbox("D optimizer", OPTIMIZERS, key="d_opt")
+        lr_d = d_col.number_input("D learning rate", 1e-5, 1e3, 3e-3, 1e-3, format="%.4g", key="lr_d")
+        k_d = d_col.number_input("k_d", 1, 10, 1, key="k_d")
+        g_opt = g_col.selectbox("G optimizer", OPTIMIZERS, key="g_opt")
+        lr_g = g_col.number_input("G learning rate", 1e-5, 1e3, 1e-2, 1e-3, format="%.4g", key="lr_g")
+        k_g = g_col.number_input("k_g", 1, 10, 1, key="k_g")
+        batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), 256, key="batch")
+        steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, 600, key="steps")
+        seed = st.number_input("Seed", 0, 1_000_000, 0, key="seed")
+    return ToyConfig(target=target, init=init, n=n, regime=regime, loss=loss, d_opt=d_opt, g_opt=g_opt,
+                     lr_d=lr_d, lr_g=lr_g, k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, seed=seed)
+
+
+def reset(cfg: ToyConfig) -> None:
+    state.toy_run, state.toy_running, state.toy_message = ToyGAN(cfg), False, None
+
+
+def advance(seconds: float, max_steps: int) -> None:
+    """Train the session's run a little; a divergence stops it with its message."""
+    try:
+        state.toy_run.train_for(seconds, max_steps)
+    except Diverged as e:
+        state.toy_running, state.toy_message = False, str(e)
+    if state.toy_run.done:
+        state.toy_running = False
+
+
+def chart(columns: dict, y_title: str, height: int = 180, where=st) -> None:
+    where.vega_lite_chart(long_table(columns), line_spec(y_title, height), width="stretch")
+
+
+def live_charts(run: ToyGAN) -> None:
+    table = thinned(run.history, LIVE_POINTS)
+    last = run.history[-1]
+    match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
+    st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error "
+                f"**{last['error']:.4f}** (nearest: {match})")
+    left, right = st.columns(2)
+    chart({"D loss": table.d_loss, "G loss": table.g_loss}, "loss", where=left)
+    scale = "raw score" if run.cfg.loss == "lsq" else "probability of real"
+    chart({"D(real)": table.d_real, "D(fake)": table.d_fake}, f"mean D ({scale})", where=right)
+    st.caption(f"Each entry of A, and dashed, the entry of the equivalent of W nearest to A now ({match})")
+    for col, entry in zip(st.columns(4), entry_tables(table, matched)):
+        col.vega_lite_chart(entry, line_spec("", 150), width="stretch")
+    left, right = st.columns(2)
+    chart({"‖∂loss_G/∂A‖": table.grad_norm}, "gradient norm", where=left)
+    chart({"symmetric error": table.error}, "max |A − W'|", where=right)
+
+
+def results(run: ToyGAN) -> None:
+    A = run.weights()
+    match, matched, error = closest_equivalent(A, run.W, run.cfg.n)
+    st.subheader("Recovered A, W and the equivalent it matched")
+    cols = st.columns(3)
+    for col, (title, M) in zip(cols, (("A (recovered)", A), ("W (target)", run.W), (f"matched: {match}", matched))):
+        col.markdown(f"**{title}**")
+        col.dataframe(M.numpy().round(3), hide_index=True)
+    st.markdown(f"Symmetric error **{error:.4f}**. {WHY_EQUIVALENT[match]}")
+    z = torch.rand(5, 2 ** run.cfg.n, generator=torch.Generator().manual_seed(run.cfg.seed))
+    panels = [("before: G_A₀", run.A0), ("after: G_A", A), (f"ideal: G_W' ({match})", matched)]
+    st.pyplot(outputs_figure(panels, z), clear_figure=True)
+    st.caption("The same five noise vectors through each generator (the report's plot). The ideal uses the "
+               "equivalent of W that A matched: the same distribution as G_W, and comparable sample by sample.")
+    st.download_button("Download the history (CSV)", history_csv(run.history), "toy_gan_history.csv", "text/csv")
+
+
+cfg = settings()
+try:
+    validate(cfg)
+except ValueError as e:
+    st.error(f"Cannot train with these settings: {e}")
+    st.stop()
+if "toy_run" not in state or (state.toy_run.step_count == 0 and state.toy_run.cfg != cfg):
+    reset(cfg)
+run = state.toy_run
+
+start, pause, step, restart = st.columns(4)
+start.button("Start", type="primary", disabled=state.toy_running or run.done, width="stretch",
+             on_click=lambda: state.update(toy_running=True))
+pause.button("Pause", disabled=not state.toy_running, width="stretch", on_click=lambda: state.update(toy_running=False))
+step.button("Step", disabled=state.toy_running or run.done, width="stretch", on_click=advance, args=(float("inf"), 1))
+restart.button("Reset", width="stretch", on_click=reset, args=(cfg,))
+if run.cfg != cfg:
+    st.info("The settings changed: press Reset to start a new run with them.")
+if state.toy_message:
+    st.error(state.toy_message)
+
+
+@st.fragment(run_every=0.2 if state.toy_running else None)
+def live() -> None:
+    if state.toy_running:
+        advance(CHUNK_SECONDS, max_steps=MAX_STEPS)
+        if not state.toy_running:  # finished or diverged: a full rerun stops the timer and shows the results
+            st.rerun()
+    if state.toy_run.history:
+        live_charts(state.toy_run)
+    else:
+        st.info("Press Start to train, or Step for one iteration.")
+
+
+live()
+if run.history and not state.toy_running:
+    results(run)

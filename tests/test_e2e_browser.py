@@ -1,0 +1,206 @@
+"""End to end: `streamlit run app.py` on a free port, driven in headless Chromium like a student would.
+
+Needs Playwright's Python API and Debian's chromium (`.ci/run` installs both); without them the
+whole file is skipped. Every test leaves a full-page screenshot in artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+TIMEOUT_MS = 120_000  # a cold first run loads every generator and samples them on a busy 2-core machine
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+
+import gan.sample  # noqa: E402
+from gan.attributes import load_directions  # noqa: E402
+from gan.checkpoint import load_checkpoint  # noqa: E402
+from gan.serving import streamlit_server  # noqa: E402
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app's base URL, served by a fresh `streamlit run app.py` for this file's tests."""
+    with streamlit_server(ROOT, tmp_path_factory.mktemp("streamlit") / "server.log") as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser session (its own Streamlit session); a full-page screenshot is saved at the end."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield tab
+    finally:
+        save_screenshot(tab, request.node.name)
+        context.close()
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def save_screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.-]+", "_", name)
+    page.screenshot(path=str(SCREENSHOTS / f"{safe}.png"), full_page=True)
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until the script run the page started is over."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def assert_no_exception(page: Page) -> None:
+    """No Streamlit exception box and no error box anywhere on the page."""
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0, timeout=1000)
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0, timeout=1000)
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("h1").first).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def set_number(field: Locator, value: int | float) -> None:
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def move_slider(slider: Locator, key: str, times: int = 1) -> None:
+    """Move a slider's thumb with the keyboard, as a student tabbing through the page could."""
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(key)
+
+
+def shown_tab(page: Page, name: str) -> Locator:
+    page.get_by_role("tab", name=name).click()
+    return page.get_by_role("tabpanel", name=name)
+
+
+def page_scripts() -> list[Path]:
+    return sorted((ROOT / "pages").glob("*.py"))
+
+
+def nav_label(script: Path) -> str:
+    """The sidebar label Streamlit gives pages/1_Basis_transforms.py: "Basis transforms"."""
+    return script.stem.split("_", 1)[1].replace("_", " ")
+
+
+def first_shipped_generator() -> Path:
+    """The checkpoint the Faces page picks by default: the last snapshot of the first run."""
+    return next(iter(gan.sample.shipped_runs().values()))[-1]
+
+
+needs_checkpoints = pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+
+
+# ------------------------------------------------------------------------------------------ every page
+
+def test_home_links_every_page_and_each_opens_cleanly(server: str, page: Page) -> None:
+    open_page(page, server)
+    expect(page.get_by_role("heading", name="GAN lab")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    for script in page_scripts():
+        nav.get_by_role("link", name=nav_label(script)).click()
+        expect(page).to_have_url(re.compile(rf"/{script.stem.split('_', 1)[1]}$"))
+        expect(page.locator("h1").first).to_be_visible()
+        wait_idle(page)
+        assert_no_exception(page)
+        save_screenshot(page, f"page_{script.stem}")
+
+
+# ------------------------------------------------------------------------------------------ faces
+
+@needs_checkpoints
+def test_faces_new_seed_and_truncation_redraw_the_grid(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Faces")
+    samples = shown_tab(page, "Samples")
+    expect(samples.get_by_text("64 samples, seed 0, ψ = 1.0")).to_be_visible()
+    set_number(samples.get_by_role("spinbutton", name="Seed"), 5)
+    expect(samples.get_by_text("64 samples, seed 5, ψ = 1.0")).to_be_visible()
+    move_slider(page.get_by_test_id("stSidebar").get_by_test_id("stSlider"), "ArrowLeft")
+    expect(samples.get_by_text("64 samples, seed 5, ψ = 0.95")).to_be_visible()
+    grid = samples.get_by_test_id("stImage").locator("img")
+    expect(grid).to_have_count(1)
+    assert grid.evaluate("img => img.complete && img.naturalWidth") > 500  # 8 faces of 64 px, drawn twice as big
+    assert_no_exception(page)
+
+
+@needs_checkpoints
+def test_faces_interpolation_frames_path_and_gif(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Faces")
+    walk = shown_tab(page, "Interpolation")
+    move_slider(walk.get_by_test_id("stSlider"), "Home")  # the fewest frames: 3
+    expect(walk.get_by_test_id("stImageCaption")).to_have_text(["0.00", "0.50", "1.00"])
+    middle = walk.get_by_test_id("stImageContainer").nth(1).locator("img")
+    slerp_face = middle.get_attribute("src")
+    walk.get_by_text("lerp", exact=True).click()
+    expect(middle).not_to_have_attribute("src", slerp_face)  # the ends agree, the middle frame does not
+    with page.expect_download() as download:
+        walk.get_by_role("button", name="Download GIF").click()
+    assert download.value.suggested_filename == "walk_1_2_lerp.gif"
+    assert Path(download.value.path()).read_bytes()[:6] == b"GIF89a"
+    assert_no_exception(page)
+
+
+@needs_checkpoints
+def test_faces_training_progress_shows_every_snapshot(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Faces")
+    progress = shown_tab(page, "Training progress")
+    snapshots = next(iter(gan.sample.shipped_runs().values()))
+    captions = progress.get_by_test_id("stImageCaption")
+    if len(snapshots) < 2:
+        expect(progress.get_by_test_id("stAlertContentInfo")).to_contain_text("several snapshots")
+    else:
+        expect(captions).to_have_count(len(snapshots))
+        expect(captions.last).to_contain_text(f"step {int(snapshots[-1].stem.split('_')[1]):,}")
+    assert_no_exception(page)
+
+
+@needs_checkpoints
+def test_faces_attribute_slider_moves_the_face(server: str, page: Page) -> None:
+    directions = load_directions(load_checkpoint(first_shipped_generator()))
+    open_page(page, f"{server}/Faces")
+    attributes = shown_tab(page, "Attributes")
+    if directions is None:
+        expect(attributes.get_by_test_id("stAlertContentInfo")).to_contain_text("no attribute directions")
+        return
+    name = directions["names"][0]
+    expect(attributes.get_by_text(f"{name}, t = +0.00")).to_be_visible()
+    face = attributes.get_by_test_id("stImageContainer").first.locator("img")
+    before = face.get_attribute("src")
+    move_slider(attributes.get_by_test_id("stSlider"), "ArrowRight", times=2)
+    expect(attributes.get_by_text(f"{name}, t = +0.50")).to_be_visible()
+    expect(face).not_to_have_attribute("src", before)
+    expect(attributes.get_by_test_id("stVegaLiteChart")).to_be_visible()
+    assert_no_exception(page)

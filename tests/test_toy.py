@@ -1,0 +1,212 @@
+"""The toy GAN: the Kronecker transform, its symmetries, the training regimes and the command line."""
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+from functools import reduce
+
+import pytest
+import torch
+
+from conftest import ROOT
+from gan.toy import (Diverged, ToyConfig, ToyGAN, closest_equivalent, equivalents, generate, history_csv, kron_matrix,
+                     kron_transform, main, symmetric_error, train, validate)
+
+A_REPORT = torch.tensor([[0.7, 0.9], [0.1, 0.6]])
+
+
+def kron_power(A: torch.Tensor, n: int) -> torch.Tensor:
+    return reduce(torch.kron, [A] * n)
+
+
+def samples(A: torch.Tensor, n: int, count: int, seed: int) -> torch.Tensor:
+    return generate(A.double(), torch.rand(count, 2 ** n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+
+
+def moments(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return y.mean(0), torch.cov(y.T)
+
+
+# ------------------------------------------------------------------------------------------ the transform
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_kron_transform_equals_the_explicit_kronecker_product(n):
+    g = torch.Generator().manual_seed(n)
+    A = torch.rand(2, 2, generator=g, dtype=torch.float64) * 2 - 1
+    z = torch.rand(16, 2 ** n, generator=g, dtype=torch.float64)
+    expected = torch.tanh(z @ kron_power(A, n).T)
+    assert torch.allclose(generate(A, z), expected, atol=1e-6, rtol=0)
+    assert torch.allclose(kron_matrix(A, n), kron_power(A, n), atol=1e-12)
+
+
+def test_kron_transform_takes_a_stack_of_matrices_and_is_differentiable():
+    g = torch.Generator().manual_seed(0)
+    A = torch.rand(3, 2, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    z = torch.rand(3, 5, 8, generator=g, dtype=torch.float64)
+    out = kron_transform(A, z)
+    for i in range(3):
+        assert torch.allclose(out[i], z[i] @ kron_power(A[i], 3).T)
+    assert torch.autograd.gradcheck(lambda a: kron_transform(a, z[0]), (A[0],))
+
+
+# ------------------------------------------------------------------------------------------ symmetries
+
+def flip_every_axis(z: torch.Tensor) -> torch.Tensor:
+    """z with both halves of every axis of the 2 x ... x 2 tensor swapped: coordinate j goes to N - 1 - j."""
+    return z.flip(-1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_swapping_columns_only_relabels_the_noise(n):
+    z = torch.rand(64, 2 ** n, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    A = A_REPORT.double()
+    assert torch.allclose(generate(A.flip(1), z), generate(A, flip_every_axis(z)))
+
+
+def test_swapped_columns_give_the_same_distribution_and_other_matrices_do_not():
+    """Independent samples: the column swap matches W's moments to sampling error; a row swap, a close
+    but different matrix and (odd n) the sign flip are each far outside it."""
+    n, count = 3, 200_000
+    mean, cov = moments(samples(A_REPORT, n, count, seed=1))
+    tolerance = 6 / math.sqrt(count)  # outputs lie in (-1, 1): a few standard errors of a mean
+
+    def gap(B: torch.Tensor) -> float:
+        other_mean, other_cov = moments(samples(B, n, count, seed=2))
+        return max((mean - other_mean).abs().max().item(), (cov - other_cov).abs().max().item())
+
+    assert gap(A_REPORT.flip(1)) < tolerance
+    assert gap(A_REPORT.flip(0)) > 5 * tolerance  # rows swapped: the outputs are permuted instead
+    assert gap(A_REPORT + 0.05) > 5 * tolerance
+    assert gap(-A_REPORT) > 5 * tolerance  # odd n: (-A)⊗(-A)⊗(-A) = -(A⊗A⊗A)
+
+
+def test_for_even_n_the_sign_flip_is_the_same_generator():
+    z = torch.rand(64, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    A = A_REPORT.double()
+    assert torch.allclose(generate(-A, z), generate(A, z))
+    assert torch.allclose(generate(-A.flip(1), z), generate(A, flip_every_axis(z)))
+
+
+def test_equivalents_are_two_for_odd_n_and_four_for_even_n():
+    assert [name for name, _ in equivalents(A_REPORT, 3)] == ["W", "W, columns swapped"]
+    names = [name for name, _ in equivalents(A_REPORT, 2)]
+    assert names == ["W", "W, columns swapped", "-W", "-W, columns swapped"]
+
+
+def test_symmetric_error_is_zero_on_every_equivalent_and_the_max_entry_gap_elsewhere():
+    for n in (2, 3):
+        for name, M in equivalents(A_REPORT, n):
+            assert symmetric_error(M, A_REPORT, n) == 0
+            assert closest_equivalent(M, A_REPORT, n)[0] == name
+    A = A_REPORT.flip(1) + torch.tensor([[0.01, -0.03], [0.0, 0.02]])
+    assert symmetric_error(A, A_REPORT, 3) == pytest.approx(0.03)
+    assert symmetric_error(-A_REPORT, A_REPORT, 3) == pytest.approx(1.6)  # odd n: -W is not equivalent;
+    # its nearest equivalent is W with columns swapped, at |-0.7 - 0.9| = |-0.9 - 0.7|
+    assert symmetric_error(-A_REPORT, A_REPORT, 4) == 0
+
+
+# ------------------------------------------------------------------------------------------ training
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def test_discriminator_regime_learns_to_tell_real_from_fake_and_leaves_A_alone():
+    run, _ = train(ToyConfig(regime="discriminator", steps=60, seed=1))
+    losses = [r["d_loss"] for r in run.history]
+    assert mean(losses[-10:]) < 0.5 * mean(losses[:10])
+    assert torch.equal(run.weights(), run.A0)
+
+
+def test_generator_regime_fools_its_frozen_discriminator():
+    cfg = ToyConfig(regime="generator", loss="lsq", pretrain=40, steps=140, seed=1)
+    run, _ = train(cfg)
+    pretrain, generator = run.history[: cfg.pretrain], run.history[cfg.pretrain:]
+    assert all(r["a00"] == pretrain[0]["a00"] for r in pretrain)  # G waits while D learns
+    g_losses = [r["g_loss"] for r in generator]
+    assert mean(g_losses[-10:]) < 0.5 * mean(g_losses[:10])
+    assert len({r["d_loss"] for r in generator[:5]}) > 1  # D is frozen but evaluated on fresh batches
+
+
+def test_joint_regime_brings_A_to_an_equivalent_of_the_target():
+    run, _ = train(ToyConfig(seed=0))  # the defaults: what `python -m gan.toy recover` runs
+    assert run.history[0]["error"] > 0.2
+    assert run.history[-1]["error"] <= 0.05
+
+
+def test_runs_are_reproducible_and_seeds_matter():
+    first, second = (train(ToyConfig(steps=15, seed=3))[0].history for _ in range(2))
+    assert first == second
+    assert train(ToyConfig(steps=15, seed=4))[0].history != first
+
+
+def test_k_d_and_k_g_count_steps_per_iteration():
+    run = ToyGAN(ToyConfig(k_d=3, k_g=2, steps=2))
+    calls = {"d": 0, "g": 0}
+    d_step, g_step = run.d_step, run.g_step
+    run.d_step = lambda update: calls.__setitem__("d", calls["d"] + 1) or d_step(update)
+    run.g_step = lambda update: calls.__setitem__("g", calls["g"] + 1) or g_step(update)
+    run.step()
+    assert calls == {"d": 3, "g": 2}
+
+
+def test_every_loss_and_optimizer_trains_and_records_a_full_history():
+    for loss in ("bce", "lsq", "fm"):
+        run, _ = train(ToyConfig(loss=loss, d_opt="sgd", g_opt="sgd", lr_d=0.01, lr_g=0.01, steps=5))
+        assert [r["step"] for r in run.history] == [1, 2, 3, 4, 5]
+        assert all(math.isfinite(v) for r in run.history for k, v in r.items() if k != "match")
+    lines = history_csv(run.history).splitlines()
+    assert lines[0].startswith("step,d_loss,g_loss,d_real,d_fake,a00") and len(lines) == 6
+
+
+def test_a_diverging_run_stops_with_a_message():
+    with pytest.raises(Diverged, match="diverged at step .* smaller learning rate"):
+        train(ToyConfig(d_opt="sgd", lr_d=1e3, steps=50))
+    with pytest.raises(Diverged, match="A's entries left"):
+        train(ToyConfig(g_opt="sgd", lr_g=1e6, steps=50))
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(n=11), "n must be between 1 and 10"), (dict(lr_g=0), "learning rates must be positive"),
+    (dict(regime="both"), "regime must be one of"), (dict(target=(1, 2, 3, math.nan)), "finite"),
+    (dict(batch=1), "batch"), (dict(k_d=0), "k_d"),
+])
+def test_bad_settings_are_refused_with_a_reason(change, message):
+    with pytest.raises(ValueError, match=message):
+        validate(replace(ToyConfig(), **change))
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+def test_recover_prints_one_json_object(capsys):
+    code = main(["recover", "--target", "0.7", "0.9", "0.1", "0.6", "--dim", "4", "--seed", "0", "--steps", "20", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert torch.tensor(result["weights"]).shape == (2, 2)
+    assert result["steps"] == 20 and result["seconds"] > 0
+    assert result["error"] == pytest.approx(symmetric_error(torch.tensor(result["weights"]), A_REPORT, 2), abs=1e-6)
+
+
+def test_recover_without_json_logs_progress(capsys):
+    assert main(["recover", "--dim", "2", "--steps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "step    10" in out and "symmetric error" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dim", "6"], "--dim must be a power of two"),
+    (["--d-opt", "sgd", "--lr-d", "1000"], "training diverged"),
+    (["--batch", "1"], "the batch needs at least 2 samples"),
+])
+def test_recover_reports_bad_input_and_divergence_as_errors(capsys, args, message):
+    assert main(["recover", "--steps", "30", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+
+
+def test_the_module_runs_as_a_command_without_a_traceback():
+    done = subprocess.run([sys.executable, "-m", "gan.toy", "recover", "--dim", "12"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: --dim must be a power of two") and "Traceback" not in done.stderr
