@@ -1,6 +1,7 @@
 """Serving the app to a class: process settings for the server, and the server as a child process.
 
     configure_torch()                                    # top of every page that runs torch
+    advance(LIVE_TRAINING.slice(id(run), per_second=2.5)) # seconds of training this live update may take
 
     with streamlit_server(ROOT, log) as (url, proc):     # tests and benchmarks: free port, headless
         ...                                              # url answers /_stcore/health here
@@ -12,9 +13,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +34,36 @@ def configure_torch(threads: int = 1) -> None:
     """
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+class FairShare:
+    """A fixed share of the CPU, split evenly among the sessions using it right now.
+
+    A session that asks for a slice several times a second counts as active until it has not asked
+    for `window` seconds. Streamlit serves every session from one process, whose Python work is
+    serialised by the GIL, so the share is of one core: 30 sessions live-training at once get
+    1/30 of it each, and pages, charts and face grids keep the rest.
+    """
+
+    def __init__(self, seconds_per_second: float, window: float = 2.0):
+        self.share = seconds_per_second
+        self.window = window
+        self.last_asked: dict[Hashable, float] = {}
+        self.lock = threading.Lock()
+
+    def active(self, now: float) -> int:
+        self.last_asked = {who: t for who, t in self.last_asked.items() if now - t <= self.window}
+        return len(self.last_asked)
+
+    def slice(self, who: Hashable, per_second: float) -> float:
+        """Seconds of compute `who` may take now, when it asks per_second times a second."""
+        now = time.monotonic()
+        with self.lock:
+            self.last_asked[who] = now
+            return self.share / (self.active(now) * per_second)
+
+
+LIVE_TRAINING = FairShare(0.3)  # live toy-GAN training, all sessions together: 0.3 s per second
 
 
 def free_port() -> int:

@@ -81,7 +81,8 @@ def equivalents(W: torch.Tensor, n: int) -> list[tuple[str, torch.Tensor]]:
 
     Swapping A's columns gives A' ⊗ ... ⊗ A' = (A ⊗ ... ⊗ A) P for a permutation P of z's coordinates,
     and z's i.i.d. coordinates make P z as distributed as z. For even n, (-A) ⊗ ... ⊗ (-A) = A ⊗ ... ⊗ A.
-    For invertible W there are no others: M z ~ M' z with z uniform on the cube forces M' = M P, and a
+    For invertible W there are no others: tanh is one-to-one, M z ~ M' z means the parallelotopes
+    M [0, 1]^N and M' [0, 1]^N coincide, which forces M' = M P, and a
     2x2 B with B ⊗ ... ⊗ B a permutation is ±(a permutation), the sign only for even n. (Singular W can
     have more, e.g. -W for odd n when W's rows sum to zero; those are ignored here.)
     """
@@ -147,10 +148,10 @@ class ToyConfig:
     momentum: float = 0.9  # SGD only
     k_d: int = 1
     k_g: int = 1
-    batch: int = 256
-    hidden: int = 64  # D's width
+    batch: int = 128
+    hidden: int = 32  # D's width
     pretrain: int = 200  # generator regime: D steps against the initial G before D is frozen
-    steps: int = 600
+    steps: int = 500
     seed: int = 0
 
 
@@ -419,6 +420,7 @@ def get_args(argv: list[str] | None) -> argparse.Namespace:
     r.add_argument("--k-g", type=int, default=defaults.k_g, help="G steps per iteration")
     r.add_argument("--batch", type=int, default=defaults.batch)
     r.add_argument("--hidden", type=int, default=defaults.hidden, help="D's width")
+    r.add_argument("--pretrain", type=int, default=defaults.pretrain, help="generator regime: D steps before D freezes")
     r.add_argument("--steps", type=int, default=defaults.steps, help="iterations")
     r.add_argument("--seed", type=int, default=defaults.seed)
     r.add_argument("--json", action="store_true", help="print one JSON object instead of a progress log")
@@ -437,7 +439,7 @@ def config_from_args(args: argparse.Namespace) -> ToyConfig:
     cfg = ToyConfig(target=tuple(args.target), init=tuple(args.init) if args.init else None, n=dim_to_n(args.dim),
                     regime=args.regime, loss=args.loss, d_opt=args.d_opt, g_opt=args.g_opt,
                     lr_d=args.lr_d, lr_g=args.lr_g, k_d=args.k_d, k_g=args.k_g, batch=args.batch,
-                    hidden=args.hidden, steps=args.steps, seed=args.seed)
+                    hidden=args.hidden, pretrain=args.pretrain, steps=args.steps, seed=args.seed)
     validate(cfg)
     return cfg
 

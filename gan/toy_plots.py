@@ -26,13 +26,13 @@ def basis_figure(A: torch.Tensor, n: int) -> Figure:
     """
     N = 2 ** n
     outputs = generate(A, torch.eye(N))
-    cols = min(N, 8)
+    cols = min(N, 4 if N <= 16 else 8)
     rows = N // cols
     width, height = N + 2, 2.6  # a cell: N stems and a gap; y from -1 to 1 and room for the label
     x0 = (torch.arange(N) % cols * width).repeat_interleave(N) + torch.arange(N).repeat(N)
     y0 = (rows - 1 - torch.arange(N) // cols).repeat_interleave(N) * height
-    fig, ax = plt.subplots(figsize=(1.7 * cols, 1.1 * rows + 0.2))
-    ax.vlines(x0, y0, y0 + outputs.flatten(), color="tab:blue", lw=1.2)
+    fig, ax = plt.subplots(figsize=(1.6 * cols, 1.6 * rows + 0.2))
+    ax.vlines(x0, y0, y0 + outputs.flatten(), color="tab:blue", lw=max(0.8, 24 / N))
     for i in range(N):
         left, base = i % cols * width, (rows - 1 - i // cols) * height
         ax.hlines(base, left - 0.5, left + N - 0.5, color="0.6", lw=0.5)
@@ -98,22 +98,19 @@ def thinned(history: list[dict], max_points: int) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("step")
 
 
-def line_spec(y_title: str, height: int = 180) -> dict:
-    """A Vega-Lite line chart of a long table (step, series, value): built once, cheap to redraw live."""
-    return {
-        "height": height,
-        "mark": {"type": "line", "clip": True},
-        "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": "iteration"},
-            "y": {"field": "value", "type": "quantitative", "title": y_title, "scale": {"zero": False}},
-            "color": {"field": "series", "type": "nominal", "legend": {"orient": "bottom", "title": None}},
-            "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
-        },
-    }
+LINE_SPEC = {  # Vega-Lite, for a long table (step, series, value, dashed): cheap to redraw live, unlike st.line_chart
+    "mark": {"type": "line", "clip": True},
+    "encoding": {
+        "x": {"field": "step", "type": "quantitative", "title": "iteration"},
+        "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
+        "color": {"field": "series", "type": "nominal", "legend": {"orient": "top", "title": None}},
+        "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
+    },
+}
 
 
 def long_table(columns: dict[str, pd.Series], dashed: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Named series sharing a step index as rows (step, series, value, dashed) for `line_spec`."""
+    """Named series sharing a step index as rows (step, series, value, dashed) for LINE_SPEC."""
     wide = pd.DataFrame(columns)
     table = wide.reset_index().melt(wide.index.name or "index", var_name="series").rename(columns={"index": "step"})
     table["dashed"] = table["series"].isin(dashed)

@@ -16,7 +16,7 @@ st.markdown(
     "and one noise vector."
 )
 
-ENTRIES = ("a00", "a01", "a10", "a11")
+ENTRIES = ("basis_a00", "basis_a01", "basis_a10", "basis_a11")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -26,25 +26,32 @@ def figures(entries: tuple[float, ...], n: int) -> tuple[bytes, bytes]:
     return png(basis_figure(A, n)), png(matrix_figure(A, n))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def noise_png(entries: tuple[float, ...], n: int, seed: int) -> bytes:
+    """One noise vector z (by seed) and G_A(z), as a PNG."""
+    z = torch.rand(1, 2 ** n, generator=torch.Generator().manual_seed(seed))
+    return png(noise_figure(z[0], generate(torch.tensor(entries).reshape(2, 2), z)[0]))
+
+
 def apply_preset() -> None:
     """Move the four entry sliders to the chosen preset (random: by the seed box)."""
-    values = preset_entries(st.session_state.preset, st.session_state.preset_seed)
+    values = preset_entries(st.session_state.basis_preset, st.session_state.basis_preset_seed)
     for key, value in zip(ENTRIES, values):
         st.session_state[key] = value
 
 
 with st.sidebar:
-    st.selectbox("Preset", list(PRESETS), key="preset", on_change=apply_preset)
-    st.number_input("Seed for the random preset", 0, 10_000, 0, key="preset_seed", on_change=apply_preset)
-    if "a00" not in st.session_state:
+    st.selectbox("Preset", list(PRESETS), key="basis_preset", on_change=apply_preset)
+    st.number_input("Seed for the random preset", 0, 10_000, 0, key="basis_preset_seed", on_change=apply_preset)
+    if ENTRIES[0] not in st.session_state:
         apply_preset()
     cols = st.columns(2)
     for i, key in enumerate(ENTRIES):
         cols[i % 2].slider(f"A[{i // 2},{i % 2}]", -2.0, 2.0, step=0.05, key=key)
-    n = st.slider("n (N = 2ⁿ)", 1, 6, 3, key="n")
+    n = st.slider("n (N = 2ⁿ)", 1, 6, 3, key="basis_n")
 
 entries = tuple(float(st.session_state[k]) for k in ENTRIES)
-A, N = torch.tensor(entries).reshape(2, 2), 2 ** n
+N = 2 ** n
 basis_png, matrix_png = figures(entries, n)
 st.subheader(f"G_A(eᵢ) for each of the {N} basis vectors")
 st.caption("eᵢ is labelled by its position in the 2×…×2 tensor; each cell shows the N outputs G_A(eᵢ), on a "
@@ -58,6 +65,5 @@ with left:
     st.caption("Entry (i, j) is the product of A[iₖ, jₖ] over the n binary digits of i and j.")
 with right:
     st.subheader("One noise vector")
-    noise_seed = st.number_input("Noise seed", 0, 10_000, 0, key="noise_seed")
-    z = torch.rand(1, N, generator=torch.Generator().manual_seed(int(noise_seed)))
-    st.pyplot(noise_figure(z[0], generate(A, z)[0]), clear_figure=True)
+    noise_seed = st.number_input("Noise seed", 0, 10_000, 0, key="basis_noise_seed")
+    st.image(noise_png(entries, n, int(noise_seed)))

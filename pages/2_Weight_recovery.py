@@ -3,10 +3,11 @@ import streamlit as st
 import torch
 
 from gan.serving import configure_torch
-from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, PRESETS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
+from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
                      ToyGAN, closest_equivalent, history_csv, validate)
-from gan.toy_plots import entry_tables, line_spec, long_table, outputs_figure, thinned
+from gan.toy_plots import LINE_SPEC, entry_tables, long_table, outputs_figure, thinned
 
+DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
 CHUNK_SECONDS = 0.05  # training per live update; at 5 updates a second, at most a quarter of a core
 LIVE_POINTS = 300  # points per live chart
@@ -36,24 +37,26 @@ def matrix_sliders(label: str, prefix: str, default: tuple[float, ...]) -> tuple
 
 def settings() -> ToyConfig:
     with st.sidebar:
-        target = matrix_sliders("W (target)", "w", PRESETS["the report's target W"])
+        target = matrix_sliders("W (target)", "w", DEFAULTS.target)
         init = None
         if st.radio("Initial A", ("random by seed", "set"), key="init_mode", horizontal=True) == "set":
             init = matrix_sliders("A at step 0", "a", (0.5, 0.5, 0.5, 0.5))
-        n = st.slider("n (N = 2ⁿ)", 1, 6, 3, key="n")
+        n = st.slider("n (N = 2ⁿ)", 1, 6, DEFAULTS.n, key="n")
         regime = st.selectbox("Regime", REGIMES, key="regime", help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
-        pretrain = st.number_input("D pretrain steps", 0, 1000, 200, key="pretrain") if regime == "generator" else 200
+        pretrain = DEFAULTS.pretrain
+        if regime == "generator":
+            pretrain = st.number_input("D pretrain steps", 0, 1000, DEFAULTS.pretrain, key="pretrain")
         loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key="loss")
         d_col, g_col = st.columns(2)
         d_opt = d_col.selectbox("D optimizer", OPTIMIZERS, key="d_opt")
-        lr_d = d_col.number_input("D learning rate", 1e-5, 1e3, 3e-3, 1e-3, format="%.4g", key="lr_d")
-        k_d = d_col.number_input("k_d", 1, 10, 1, key="k_d")
+        lr_d = d_col.number_input("D learning rate", 1e-5, 1e3, DEFAULTS.lr_d, 1e-3, format="%.4g", key="lr_d")
+        k_d = d_col.number_input("k_d", 1, 10, DEFAULTS.k_d, key="k_d")
         g_opt = g_col.selectbox("G optimizer", OPTIMIZERS, key="g_opt")
-        lr_g = g_col.number_input("G learning rate", 1e-5, 1e3, 1e-2, 1e-3, format="%.4g", key="lr_g")
-        k_g = g_col.number_input("k_g", 1, 10, 1, key="k_g")
-        batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), 256, key="batch")
-        steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, 600, key="steps")
-        seed = st.number_input("Seed", 0, 1_000_000, 0, key="seed")
+        lr_g = g_col.number_input("G learning rate", 1e-5, 1e3, DEFAULTS.lr_g, 1e-3, format="%.4g", key="lr_g")
+        k_g = g_col.number_input("k_g", 1, 10, DEFAULTS.k_g, key="k_g")
+        batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), DEFAULTS.batch, key="batch")
+        steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, DEFAULTS.steps, key="steps")
+        seed = st.number_input("Seed", 0, 1_000_000, DEFAULTS.seed, key="seed")
     return ToyConfig(target=target, init=init, n=n, regime=regime, loss=loss, d_opt=d_opt, g_opt=g_opt,
                      lr_d=lr_d, lr_g=lr_g, k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, seed=seed)
 
@@ -72,8 +75,9 @@ def advance(seconds: float, max_steps: int) -> None:
         state.toy_running = False
 
 
-def chart(columns: dict, y_title: str, height: int = 180, where=st) -> None:
-    where.vega_lite_chart(long_table(columns), line_spec(y_title, height), width="stretch")
+def chart(where, caption: str, columns: dict, height: int = 220) -> None:
+    where.caption(caption)
+    where.vega_lite_chart(long_table(columns), LINE_SPEC, width="stretch", height=height)
 
 
 def live_charts(run: ToyGAN) -> None:
@@ -83,15 +87,15 @@ def live_charts(run: ToyGAN) -> None:
     st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error "
                 f"**{last['error']:.4f}** (nearest: {match})")
     left, right = st.columns(2)
-    chart({"D loss": table.d_loss, "G loss": table.g_loss}, "loss", where=left)
-    scale = "raw score" if run.cfg.loss == "lsq" else "probability of real"
-    chart({"D(real)": table.d_real, "D(fake)": table.d_fake}, f"mean D ({scale})", where=right)
-    st.caption(f"Each entry of A, and dashed, the entry of the equivalent of W nearest to A now ({match})")
+    chart(left, "Losses", {"D loss": table.d_loss, "G loss": table.g_loss})
+    scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
+    chart(right, f"Mean D(real) and D(fake), {scale}", {"D(real)": table.d_real, "D(fake)": table.d_fake})
+    st.caption(f"Each entry of A and, dashed, the same entry of the equivalent of W nearest to A now ({match})")
     for col, entry in zip(st.columns(4), entry_tables(table, matched)):
-        col.vega_lite_chart(entry, line_spec("", 150), width="stretch")
+        col.vega_lite_chart(entry, LINE_SPEC, width="stretch", height=200)
     left, right = st.columns(2)
-    chart({"‖∂loss_G/∂A‖": table.grad_norm}, "gradient norm", where=left)
-    chart({"symmetric error": table.error}, "max |A − W'|", where=right)
+    chart(left, "Norm of G's gradient ‖∂loss_G/∂A‖", {"gradient norm": table.grad_norm})
+    chart(right, "Symmetric error: max |A − W'| for the nearest equivalent W' of W", {"error": table.error})
 
 
 def results(run: ToyGAN) -> None:
@@ -117,8 +121,10 @@ try:
 except ValueError as e:
     st.error(f"Cannot train with these settings: {e}")
     st.stop()
-if "toy_run" not in state or (state.toy_run.step_count == 0 and state.toy_run.cfg != cfg):
+if "toy_run" not in state:
     reset(cfg)
+elif state.toy_run.step_count == 0 and state.toy_run.cfg != cfg:
+    state.toy_run = ToyGAN(cfg)  # nothing trained yet: follow the settings
 run = state.toy_run
 
 start, pause, step, restart = st.columns(4)
