@@ -312,7 +312,8 @@ class ToyGAN:
         D moves only if `update`. D(x) is the probability of "real", or the raw score for least squares.
         """
         with torch.no_grad():  # real and fake in one transform: W and A stacked
-            both = generate(torch.stack([self.W, self.A]), noise(2 * self.cfg.batch, self.N, self.gen).view(2, -1, self.N))
+            z = noise(2 * self.cfg.batch, self.N, self.gen).view(2, -1, self.N)
+            both = generate(torch.stack([self.W, self.A]), z)
         with torch.set_grad_enabled(update):
             out = self.D(both.view(-1, self.N))
             loss = 2 * criterion(self.cfg.loss, out, self.labels)

@@ -42,7 +42,8 @@ def settings() -> ToyConfig:
         if st.radio("Initial A", ("random by seed", "set"), key="init_mode", horizontal=True) == "set":
             init = matrix_sliders("A at step 0", "a", (0.5, 0.5, 0.5, 0.5))
         n = st.slider("n (N = 2ⁿ)", 1, 6, DEFAULTS.n, key="n")
-        regime = st.selectbox("Regime", REGIMES, key="regime", help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
+        regime = st.selectbox("Regime", REGIMES, key="regime",
+                              help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
         pretrain = DEFAULTS.pretrain
         if regime == "generator":
             pretrain = st.number_input("D pretrain steps", 0, 1000, DEFAULTS.pretrain, key="pretrain")
