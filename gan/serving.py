@@ -1,7 +1,8 @@
 """Serving the app to a class: process settings for the server, and the server as a child process.
 
     configure_torch()                                    # top of every page that runs torch
-    advance(LIVE_TRAINING.slice(id(run), per_second=2.5)) # seconds of training this live update may take
+    with LIVE_TRAINING.turn(id(run), per_second=2.5) as seconds:   # in a run_every=0.4 fragment
+        ...                                              # train for `seconds`, then redraw
 
     with streamlit_server(ROOT, log) as (url, proc):     # tests and benchmarks: free port, headless
         ...                                              # url answers /_stcore/health here
@@ -37,33 +38,41 @@ def configure_torch(threads: int = 1) -> None:
 
 
 class FairShare:
-    """A fixed share of the CPU, split evenly among the sessions using it right now.
+    """Live work (training and redrawing) of every session, taken in turns and sized to share the CPU.
 
-    A session that asks for a slice several times a second counts as active until it has not asked
-    for `window` seconds. Streamlit serves every session from one process, whose Python work is
-    serialised by the GIL, so the share is of one core: 30 sessions live-training at once get
-    1/30 of it each, and pages, charts and face grids keep the rest.
+    Streamlit serves every session from one process whose Python work the GIL serialises. Thirty
+    live fragments each asking for an update a few times a second, all at once, starve the event
+    loop that sends their charts (updates fell to 0.1 a second per session in bench_sessions.py);
+    taken `slots` at a time they do not. And the training in each turn is a slice of a fixed share
+    of the CPU, split evenly among the sessions training right now, so thirty of them each get a
+    thirtieth and leave the rest for charts and faces. A session counts as training until it has
+    not asked for `window` seconds.
     """
 
-    def __init__(self, seconds_per_second: float, window: float = 2.0):
+    def __init__(self, seconds_per_second: float, slots: int, window: float = 2.0):
         self.share = seconds_per_second
         self.window = window
+        self.turns = threading.BoundedSemaphore(slots)
         self.last_asked: dict[Hashable, float] = {}
         self.lock = threading.Lock()
 
-    def active(self, now: float) -> int:
-        self.last_asked = {who: t for who, t in self.last_asked.items() if now - t <= self.window}
-        return len(self.last_asked)
-
     def slice(self, who: Hashable, per_second: float) -> float:
-        """Seconds of compute `who` may take now, when it asks per_second times a second."""
+        """Seconds of training `who` may do now, when it asks per_second times a second."""
         now = time.monotonic()
         with self.lock:
+            self.last_asked = {k: t for k, t in self.last_asked.items() if now - t <= self.window}
             self.last_asked[who] = now
-            return self.share / (self.active(now) * per_second)
+            return self.share / (len(self.last_asked) * per_second)
+
+    @contextmanager
+    def turn(self, who: Hashable, per_second: float) -> Iterator[float]:
+        """Wait for a turn; inside it, train for the seconds yielded and draw the update."""
+        with self.turns:
+            yield self.slice(who, per_second)
 
 
-LIVE_TRAINING = FairShare(0.3)  # live toy-GAN training, all sessions together: 0.3 s per second
+# The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time.
+LIVE_TRAINING = FairShare(0.15, slots=2)
 
 
 def free_port() -> int:

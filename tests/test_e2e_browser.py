@@ -1,7 +1,7 @@
 """End to end: `streamlit run app.py` on a free port, driven in headless Chromium like a student would.
 
 Needs Playwright's Python API and Debian's chromium (`.ci/run` installs both); without them the
-whole file is skipped. Every test leaves a full-page screenshot in artifacts/screenshots/.
+whole file is skipped. Every test leaves a screenshot in artifacts/screenshots/.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser session (its own Streamlit session); a full-page screenshot is saved at the end."""
+    """A fresh browser session (its own Streamlit session); a screenshot of its window is saved at the end."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
@@ -68,7 +68,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 def save_screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^\w.-]+", "_", name)
-    page.screenshot(path=str(SCREENSHOTS / f"{safe}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{safe}.png"))
 
 
 def wait_idle(page: Page) -> None:
@@ -100,6 +100,14 @@ def move_slider(slider: Locator, key: str, times: int = 1) -> None:
     thumb.focus()
     for _ in range(times):
         thumb.press(key)
+
+
+def slider_value(slider: Locator) -> float:
+    return float(slider.get_by_role("slider").input_value())
+
+
+def sidebar_slider(page: Page, label: str) -> Locator:
+    return page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=label)
 
 
 def shown_tab(page: Page, name: str) -> Locator:
@@ -137,6 +145,44 @@ def test_home_links_every_page_and_each_opens_cleanly(server: str, page: Page) -
         wait_idle(page)
         assert_no_exception(page)
         save_screenshot(page, f"page_{script.stem}")
+
+
+# ------------------------------------------------------------------------------------------ toy GAN
+
+def test_basis_transforms_redraw_when_a_changes(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Basis_transforms")
+    figures = page.get_by_test_id("stMain").get_by_test_id("stImage").locator("img")
+    expect(figures.first).to_be_visible()
+    count = figures.count()
+    before = [figures.nth(i).get_attribute("src") for i in range(count)]
+    move_slider(sidebar_slider(page, "A[0,0]"), "ArrowRight")
+    expect(figures.first).not_to_have_attribute("src", before[0])
+    wait_idle(page)
+    after = [figures.nth(i).get_attribute("src") for i in range(count)]
+    assert all(a != b for a, b in zip(before, after)), "every figure depends on A"
+    assert_no_exception(page)
+
+
+def test_weight_recovery_runs_to_the_end_on_the_changed_target(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Weight_recovery")
+    w00 = sidebar_slider(page, "W[0,0]")
+    target = slider_value(w00) + 0.05
+    move_slider(w00, "ArrowRight")
+    wait_idle(page)
+    set_number(page.get_by_test_id("stSidebar").get_by_role("spinbutton", name=re.compile("^Iterations")), 60)
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("button", name="Download the history (CSV)")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Iteration 60 of 60"))).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    w_table = page.get_by_test_id("stMain").get_by_test_id("stColumn").filter(has_text="W (target)")
+    first_entry = w_table.locator("td").first  # the data grid's accessible table, drawn off screen
+    expect(first_entry).to_be_attached()
+    assert float(first_entry.text_content()) == pytest.approx(target, abs=1e-6)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the history (CSV)").click()
+    assert len(Path(download.value.path()).read_text().splitlines()) == 1 + 60  # header and one row per iteration
+    assert_no_exception(page)
 
 
 # ------------------------------------------------------------------------------------------ faces
