@@ -1,6 +1,7 @@
-"""A class of thirty on one server: live weight recovery and face grids, all sessions at once.
+"""A class of thirty on one machine: live weight recovery and face grids, all sessions at once.
 
-    python bench/bench_sessions.py                                    # 30 sessions, the README's numbers
+    python bench/bench_sessions.py                                    # 30 sessions, one server process
+    python bench/bench_sessions.py --servers 2                        # the README's deployment
     python bench/bench_sessions.py --sessions 5 --train-seconds 8     # a quick look
 
 Each session is a client of Streamlit's own websocket protocol (protobuf BackMsg/ForwardMsg over
@@ -10,7 +11,8 @@ cores would measure Chromium, not the server. Like the browser, a session re-req
 sent. A session opens Weight recovery, presses Start and watches the live chart for
 --train-seconds, then opens Faces and asks for --grids sample grids with seeds of its own (so no
 session is served from another's cache), --think seconds apart. Sessions arrive spread over
---ramp seconds, like a class following "now press Start".
+--ramp seconds, like a class following "now press Start"; with --servers N they are dealt out to
+N server processes in turn, as a sticky proxy would.
 
 Reported: time from Start to the first chart that shows training; changed charts per second per
 session while training; time from opening Faces to its sample grid, and from a new seed to the new
@@ -30,6 +32,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,12 +73,13 @@ class Session:
     errors: list[str] = field(default_factory=list)
     finished: int = 0
     timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    reader: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def connect(self) -> None:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None)
-        asyncio.get_running_loop().create_task(self.receive())
+        self.reader = asyncio.get_running_loop().create_task(self.receive())
 
     async def close(self) -> None:
         self.stop_timers()
@@ -87,7 +91,7 @@ class Session:
         self.timers.clear()
 
     async def rerun(self, page_name: str = "", fragment: str = "", auto: bool = False,
-                    extra: list[WidgetState] = ()) -> None:
+                    extra: tuple[WidgetState, ...] = ()) -> None:
         msg = BackMsg()
         state = msg.rerun_script
         state.page_name = page_name
@@ -114,7 +118,7 @@ class Session:
 
     async def click(self, label: str) -> None:
         w = self.widgets[label]
-        await self.rerun(fragment=w.fragment, extra=[WidgetState(id=w.id, trigger_value=True)])
+        await self.rerun(fragment=w.fragment, extra=(WidgetState(id=w.id, trigger_value=True),))
 
     async def until(self, predicate: Callable[[], bool], seconds: float) -> None:
         deadline = time.perf_counter() + seconds
@@ -149,8 +153,8 @@ class Session:
             fragment = msg.auto_rerun.fragment_id
             self.timers[fragment] = asyncio.get_running_loop().create_task(self.every(fragment, msg.auto_rerun.interval))
         elif kind == "stop_auto_rerun":
-            for fragment in msg.stop_auto_rerun.fragment_ids:
-                self.timers.pop(fragment).cancel() if fragment in self.timers else None
+            for task in [self.timers.pop(f) for f in msg.stop_auto_rerun.fragment_ids if f in self.timers]:
+                task.cancel()
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             self.element(msg.delta.new_element, msg.delta.fragment_id, tuple(msg.metadata.delta_path))
 
@@ -172,31 +176,32 @@ class Session:
             user_key = body.id.rsplit("-", 1)[1]  # "$$ID-<hash>-<key>", key "None" when the page gave none
             self.widgets[body.label if user_key == "None" else user_key] = Widget(body.id, fragment)
 
-    def fetch(self, media: str) -> int:
-        """Download an image the page shows, as the browser does; its size in bytes."""
+    def fetch(self, media: str) -> None:
+        """Download an image the page shows, as the browser does."""
         with urllib.request.urlopen(self.url + media, timeout=60) as r:
-            return len(r.read())
+            r.read()
 
 
 # ------------------------------------------------------------------------------------------ server load
 
 @dataclass
 class Usage:
-    """The server process's resident memory and CPU time, sampled twice a second in a thread."""
+    """The server processes' resident memory and CPU time, together; memory sampled twice a second."""
 
-    pid: int
+    pids: list[int]
     rss_mb: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        total = 0.0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        return total
 
     def rss(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        lines = [line for pid in self.pids for line in Path(f"/proc/{pid}/status").read_text().splitlines()]
+        return sum(int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:"))
 
     def sample(self) -> None:
         while not self.stop.wait(0.5):
@@ -220,15 +225,13 @@ class Timings:
     errors: list[str] = field(default_factory=list)
 
 
-async def new_image(s: Session, since: int, wanted: Callable[[str], bool], seconds: float = 300) -> str:
-    """The media URL of the first image after the since-th whose caption is wanted, once it downloaded."""
+async def new_image(s: Session, since: int, wanted: Callable[[str], bool], seconds: float = 300) -> None:
+    """Wait for an image after the since-th whose caption is wanted, and download it."""
     def found() -> bool:
         return any(wanted(caption) for _, caption, _ in s.images[since:])
 
     await s.until(found, seconds)
-    media = next(url for _, caption, url in s.images[since:] if wanted(caption))
-    await asyncio.to_thread(s.fetch, media)
-    return media
+    await asyncio.to_thread(s.fetch, next(url for _, caption, url in s.images[since:] if wanted(caption)))
 
 
 async def faces(s: Session, seeds: list[int], think: float, out: Timings) -> None:
@@ -312,9 +315,10 @@ async def warm_up(url: str) -> float:
     return time.perf_counter() - start
 
 
-async def class_of(url: str, args: argparse.Namespace) -> Timings:
+async def class_of(urls: list[str], args: argparse.Namespace) -> Timings:
+    """All the sessions, dealt out to the servers in turn (as a sticky load balancer would)."""
     out = Timings()
-    await asyncio.gather(*(student(i, url, args, out) for i in range(args.sessions)))
+    await asyncio.gather(*(student(i, urls[i % len(urls)], args, out) for i in range(args.sessions)))
     return out
 
 
@@ -332,24 +336,34 @@ def row(name: str, xs: list[float]) -> str:
     return f"  {name:<34}{pct(xs, 50):8.2f}{pct(xs, 95):8.2f}{max(xs, default=float('nan')):8.2f}   (n={len(xs)})"
 
 
-def report(args: argparse.Namespace, t: Timings, usage: Usage, cpu: float, busy: float, seconds: float,
-           warm: float, rss_idle: float) -> dict:
+@dataclass
+class Load:
+    seconds: float  # of the run, warm-up excluded
+    warm_up: float
+    server_cpu: float  # CPU seconds of the server processes during the run
+    machine_busy: float  # CPU seconds of the whole machine during the run
+    rss_idle: float  # MB, after warm-up
+    rss_peak: float
+
+
+def report(args: argparse.Namespace, t: Timings, load: Load) -> dict[str, bool]:
     targets = {
         "p95 new-seed grid < 2 s": pct(t.grid, 95) < 2.0,
         "every live chart >= 2 updates/s": bool(t.chart_rate) and min(t.chart_rate) >= 2.0,
         "no errors": not t.errors,
     }
-    print(f"\n{args.sessions} sessions arriving over {args.ramp:.0f} s; each trains {args.train_seconds:.0f} s, "
-          f"then asks for {args.grids} grids {args.think:.0f} s apart; run {seconds:.0f} s after a {warm:.0f} s warm-up")
+    print(f"\n{args.sessions} sessions on {args.servers} server process(es), arriving over {args.ramp:.0f} s; each "
+          f"trains {args.train_seconds:.0f} s, then asks for {args.grids} grids about {args.think:.0f} s apart; "
+          f"run {load.seconds:.0f} s after a {load.warm_up:.0f} s warm-up")
     print(f"  {'seconds':<34}{'p50':>8}{'p95':>8}{'max':>8}")
     print(row("Start -> first chart update", t.first_chart))
     print(row("open Faces -> sample grid", t.faces_page))
     print(row("new seed -> new grid", t.grid))
     print(f"  live chart updates/s per session: min {min(t.chart_rate, default=float('nan')):.2f}, "
           f"p50 {pct(t.chart_rate, 50):.2f}")
-    print(f"  server RSS: {rss_idle:.0f} MB after warm-up, {max(usage.rss_mb, default=rss_idle):.0f} MB peak; "
-          f"server CPU {cpu / seconds:.2f} cores on average (machine: {busy / seconds:.2f} of "
-          f"{os.cpu_count()} cores busy, other processes included)")
+    print(f"  server RSS: {load.rss_idle:.0f} MB after warm-up, {load.rss_peak:.0f} MB peak; server CPU "
+          f"{load.server_cpu / load.seconds:.2f} cores on average (machine: {load.machine_busy / load.seconds:.2f} "
+          f"of {os.cpu_count()} cores busy, other processes included)")
     print(f"  errors: {len(t.errors)}" + "".join(f"\n    {e}" for e in t.errors[:10]))
     for name, ok in targets.items():
         print(f"  {'met   ' if ok else 'MISSED'} {name}")
@@ -363,24 +377,35 @@ def get_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--train-seconds", type=float, default=20.0, help="how long each session watches its live chart")
     p.add_argument("--grids", type=int, default=3, help="new-seed sample grids per session")
     p.add_argument("--think", type=float, default=3.0, help="seconds between a session's grids")
+    p.add_argument("--servers", type=int, default=1,
+                   help="Streamlit processes, each with its share of the sessions (behind a sticky proxy in class)")
     p.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose app.py to serve (default: this one)")
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = get_args(argv)
-    with tempfile.TemporaryDirectory() as tmp, streamlit_server(args.app_dir, Path(tmp) / "server.log") as (url, proc):
-        usage = Usage(proc.pid)
-        warm = asyncio.run(warm_up(url))
-        rss_idle = usage.rss()
-        sampler = threading.Thread(target=usage.sample, daemon=True)
-        sampler.start()
-        cpu0, busy0, start = usage.cpu_seconds(), machine_busy_seconds(), time.perf_counter()
-        timings = asyncio.run(class_of(url, args))
-        cpu, busy, seconds = usage.cpu_seconds() - cpu0, machine_busy_seconds() - busy0, time.perf_counter() - start
+def measure(urls: list[str], usage: Usage, args: argparse.Namespace) -> tuple[Timings, Load]:
+    warm = sum(asyncio.run(warm_up(url)) for url in urls)
+    rss_idle = usage.rss()
+    sampler = threading.Thread(target=usage.sample, daemon=True)
+    sampler.start()
+    cpu, busy, start = usage.cpu_seconds(), machine_busy_seconds(), time.perf_counter()
+    try:
+        timings = asyncio.run(class_of(urls, args))
+    finally:
         usage.stop.set()
         sampler.join()
-    targets = report(args, timings, usage, cpu, busy, seconds, warm, rss_idle)
+    load = Load(time.perf_counter() - start, warm, usage.cpu_seconds() - cpu, machine_busy_seconds() - busy,
+                rss_idle, max(usage.rss_mb, default=rss_idle))
+    return timings, load
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args(argv)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
+        started = [servers.enter_context(streamlit_server(args.app_dir, Path(tmp) / f"server{k}.log"))
+                   for k in range(args.servers)]
+        timings, load = measure([url for url, _ in started], Usage([proc.pid for _, proc in started]), args)
+    targets = report(args, timings, load)
     return 0 if all(targets.values()) else 1
 
 

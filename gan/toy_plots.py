@@ -7,7 +7,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -90,38 +89,3 @@ def outputs_figure(panels: list[tuple[str, torch.Tensor]], z: torch.Tensor) -> F
     fig.tight_layout()
     return fig
 
-
-def thinned(history: list[dict], max_points: int) -> pd.DataFrame:
-    """The history as a table indexed by step, every k-th row so that at most max_points remain (last kept)."""
-    stride = max(1, -(-len(history) // max_points))
-    rows = history[::-1][::stride][::-1]
-    return pd.DataFrame(rows).set_index("step")
-
-
-LINE_SPEC = {  # Vega-Lite, for a long table (step, series, value, dashed): cheap to redraw live, unlike st.line_chart
-    "mark": {"type": "line", "clip": True},
-    "encoding": {
-        "x": {"field": "step", "type": "quantitative", "title": "iteration"},
-        "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
-        "color": {"field": "series", "type": "nominal", "legend": {"orient": "top", "title": None}},
-        "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
-    },
-}
-
-
-def long_table(columns: dict[str, pd.Series], dashed: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Named series sharing a step index as rows (step, series, value, dashed) for LINE_SPEC."""
-    wide = pd.DataFrame(columns)
-    table = wide.reset_index().melt(wide.index.name or "index", var_name="series").rename(columns={"index": "step"})
-    table["dashed"] = table["series"].isin(dashed)
-    return table
-
-
-def entry_tables(table: pd.DataFrame, target: torch.Tensor) -> list[pd.DataFrame]:
-    """For each entry of A: its path, and the target entry it should reach as a dashed line."""
-    tables = []
-    for k, key in enumerate(("a00", "a01", "a10", "a11")):
-        name = f"A[{k // 2},{k % 2}]"
-        target_line = pd.Series(float(target.flatten()[k]), index=table.index)
-        tables.append(long_table({name: table[key], "target": target_line}, dashed=("target",)))
-    return tables

@@ -1,16 +1,18 @@
 """Weight recovery, live: a GAN recovers a 2x2 matrix W, up to symmetry, or fails to, while you watch."""
+import pyarrow as pa
 import streamlit as st
 import torch
 
-from gan.serving import configure_torch
+from gan.serving import LIVE_TRAINING, configure_torch
 from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
                      ToyGAN, closest_equivalent, history_csv, validate)
-from gan.toy_plots import LINE_SPEC, entry_tables, long_table, outputs_figure, thinned
+from gan.toy_plots import outputs_figure
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
 CHUNK_SECONDS = 0.05  # training per live update; at 5 updates a second, at most a quarter of a core
 LIVE_POINTS = 300  # points per live chart
+LIVE_SECONDS = 0.4  # between live updates: 2.5 a second
 REGIME_HELP = {
     "joint": "k_d D-steps, then k_g G-steps, every iteration",
     "discriminator": "G frozen at its initial A; only D learns",
@@ -76,27 +78,50 @@ def advance(seconds: float, max_steps: int) -> None:
         state.toy_running = False
 
 
-def chart(where, caption: str, columns: dict, height: int = 220) -> None:
-    where.caption(caption)
-    where.vega_lite_chart(long_table(columns), LINE_SPEC, width="stretch", height=height)
+SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
+          "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "error",
+          "target": "target"}
+
+
+def panel(title: str, fields: list[str], width: int, height: int, target: float | None = None) -> dict:
+    """One line chart of the live table's fields (and a dashed constant target), folded in the browser."""
+    constant = [] if target is None else [{"calculate": repr(target), "as": "target"}]
+    return {
+        "title": {"text": title, "fontSize": 11, "fontWeight": "normal", "anchor": "start"},
+        "width": width, "height": height,
+        "transform": [*constant, {"fold": fields + ["target"] * bool(constant), "as": ["key", "value"]},
+                      {"calculate": f"{SERIES}[datum.key]", "as": "series"},
+                      {"calculate": "datum.key == 'target'", "as": "dashed"}],
+        "mark": {"type": "line", "clip": True},
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative", "title": "iteration"},
+            "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
+            "color": {"field": "series", "type": "nominal", "legend": {"orient": "top", "title": None}},
+            "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
+        },
+    }
 
 
 def live_charts(run: ToyGAN) -> None:
-    table = thinned(run.history, LIVE_POINTS)
+    """Every live chart as one Vega-Lite spec over one Arrow table: one element per update, no pandas."""
+    stride = max(1, -(-len(run.history) // LIVE_POINTS))
+    rows = run.history[::-1][::stride][::-1]
+    table = pa.table({k: [r[k] for r in rows] for k in ("step", *SERIES) if k != "target"})
     last = run.history[-1]
     match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
     st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error "
                 f"**{last['error']:.4f}** (nearest: {match})")
-    left, right = st.columns(2)
-    chart(left, "Losses", {"D loss": table.d_loss, "G loss": table.g_loss})
     scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
-    chart(right, f"Mean D(real) and D(fake), {scale}", {"D(real)": table.d_real, "D(fake)": table.d_fake})
-    st.caption(f"Each entry of A and, dashed, the same entry of the equivalent of W nearest to A now ({match})")
-    for col, entry in zip(st.columns(4), entry_tables(table, matched)):
-        col.vega_lite_chart(entry, LINE_SPEC, width="stretch", height=200)
-    left, right = st.columns(2)
-    chart(left, "Norm of G's gradient ‖∂loss_G/∂A‖", {"gradient norm": table.grad_norm})
-    chart(right, "Symmetric error: max |A − W'| for the nearest equivalent W' of W", {"error": table.error})
+    entries = matched.flatten().tolist()
+    spec = {"vconcat": [
+        {"hconcat": [panel("Losses", ["d_loss", "g_loss"], 440, 180),
+                     panel(f"Mean D(real) and D(fake), {scale}", ["d_real", "d_fake"], 440, 180)]},
+        {"hconcat": [panel(f"A[{k // 2},{k % 2}] and, dashed, {match}", [f"a{k // 2}{k % 2}"], 200, 150, entries[k])
+                     for k in range(4)]},
+        {"hconcat": [panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 440, 160),
+                     panel("Symmetric error: max |A − W'| for the nearest equivalent W' of W", ["error"], 440, 160)]},
+    ], "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}}}
+    st.vega_lite_chart(table, spec)
 
 
 def results(run: ToyGAN) -> None:
@@ -140,16 +165,17 @@ if state.toy_message:
     st.error(state.toy_message)
 
 
-@st.fragment(run_every=0.2 if state.toy_running else None)
+@st.fragment(run_every=LIVE_SECONDS if state.toy_running else None)
 def live() -> None:
-    if state.toy_running:
-        advance(CHUNK_SECONDS, max_steps=MAX_STEPS)
-        if not state.toy_running:  # finished or diverged: a full rerun stops the timer and shows the results
-            st.rerun()
-    if state.toy_run.history:
-        live_charts(state.toy_run)
-    else:
-        st.info("Press Start to train, or Step for one iteration.")
+    with LIVE_TRAINING.turn(id(state.toy_run), per_second=1 / LIVE_SECONDS) as seconds:
+        if state.toy_running:
+            advance(min(CHUNK_SECONDS, seconds), max_steps=MAX_STEPS)
+            if not state.toy_running:  # finished or diverged: a full rerun stops the timer and shows the results
+                st.rerun()
+        if state.toy_run.history:
+            live_charts(state.toy_run)
+        else:
+            st.info("Press Start to train, or Step for one iteration.")
 
 
 live()

@@ -14,6 +14,9 @@ from PIL import Image
 from gan.attributes import load_directions, move_along
 from gan.checkpoint import CheckpointError, load_generator
 from gan.sample import generate, gif_bytes, grid, interpolate, latents, seed_latent, shipped_runs
+from gan.serving import configure_torch
+
+configure_torch()
 
 st.set_page_config(page_title="Faces · GAN lab", layout="wide")
 MAX_UPLOAD_MB = 64
@@ -120,15 +123,15 @@ tab_grid, tab_walk, tab_progress, tab_attr = st.tabs(["Samples", "Interpolation"
 @st.fragment
 def samples_tab() -> None:
     c1, c2 = st.columns(2)
-    n = c1.select_slider("Samples", [16, 36, 64], value=64)
+    n = c1.select_slider("Samples", [16, 36, 64], value=16)
     seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="grid_seed")
     images = sample(*key, n, int(seed), psi)
     picture = grid(images)
     st.image(picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.NEAREST),
              caption=f"{n} samples, seed {seed}, ψ = {psi}")
     d1, d2 = st.columns(2)
-    d1.download_button("Grid (PNG)", png_bytes(picture), f"faces_seed{seed}.png", "image/png")
-    d2.download_button("All samples (ZIP of PNGs)", zip_of_pngs(images, f"seed{seed}"), f"faces_seed{seed}.zip",
+    d1.download_button("Grid (PNG)", lambda: png_bytes(picture), f"faces_seed{seed}.png", "image/png")
+    d2.download_button("All samples (ZIP of PNGs)", lambda: zip_of_pngs(images, f"seed{seed}"), f"faces_seed{seed}.zip",
                        "application/zip")
 
 
@@ -143,7 +146,7 @@ def interpolation_tab() -> None:
                          "where latents are rarer and faces duller.")
     strip = frames(*key, int(a), int(b), steps, mode, psi)
     st.image(list(strip), width=96, caption=[f"{i / (steps - 1):.2f}" for i in range(steps)])
-    st.download_button("Download GIF", gif_bytes(strip), f"walk_{a}_{b}_{mode}.gif", "image/gif")
+    st.download_button("Download GIF", lambda: gif_bytes(strip), f"walk_{a}_{b}_{mode}.gif", "image/gif")
 
 
 @st.fragment
