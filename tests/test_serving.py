@@ -1,0 +1,52 @@
+"""Sharing one server among many sessions: torch threads and the fair share of live training."""
+import threading
+import time
+
+import torch
+
+from gan.serving import FairShare, configure_torch
+
+
+def test_configure_torch_sets_the_thread_count():
+    before = torch.get_num_threads()
+    try:
+        configure_torch(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_training_share_is_split_among_the_sessions_asking():
+    share = FairShare(seconds_per_second=0.6, slots=2, window=60)
+    assert share.slice("a", per_second=2) == 0.3  # alone: the whole share, in two turns a second
+    assert share.slice("b", per_second=2) == 0.15  # two sessions: half each
+    assert share.slice("a", per_second=2) == 0.15
+
+
+def test_a_session_that_stopped_asking_no_longer_counts():
+    share = FairShare(seconds_per_second=1.0, slots=2, window=0.05)
+    share.slice("gone", per_second=1)
+    time.sleep(0.1)
+    assert share.slice("here", per_second=1) == 1.0
+
+
+def test_at_most_slots_sessions_hold_a_turn_at_once():
+    share = FairShare(seconds_per_second=1.0, slots=2)
+    inside, peak, lock = 0, 0, threading.Lock()
+
+    def session(name: str) -> None:
+        nonlocal inside, peak
+        with share.turn(name, per_second=1):
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.02)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=session, args=(f"s{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == 2
