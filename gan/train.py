@@ -159,10 +159,9 @@ class EMA:
     """Exponential moving average of G's parameters (one fused foreach op per step); buffers are copied."""
 
     def __init__(self, model: nn.Module, decay: float):
-        self.model = model
         self.decay = decay
-        self.params = [p for p in model.parameters()]
-        self.buffers = [b for b in model.buffers()]
+        self.params = list(model.parameters())
+        self.buffers = list(model.buffers())
 
     @torch.no_grad()
     def update(self, source: nn.Module, step: int) -> None:
