@@ -199,15 +199,15 @@ def move_along(z: torch.Tensor, direction: torch.Tensor, t: float | torch.Tensor
 
 
 @torch.no_grad()
-def generate(g: Generator, z: torch.Tensor, batch_size: int = 256) -> Iterator[torch.Tensor]:
-    """Images of g for z, batch by batch."""
+def image_batches(g: Generator, z: torch.Tensor, batch_size: int = 256) -> Iterator[torch.Tensor]:
+    """Float images of g for z in [-1, 1], batch by batch (gan.sample.generate gives uint8 ones)."""
     for i in range(0, len(z), batch_size):
         yield g(z[i:i + batch_size])
 
 
 def classify_latents(g: Generator, classifier: AttributeNet, z: torch.Tensor) -> torch.Tensor:
     """The classifier's (N, K) probabilities for the images of z."""
-    return torch.cat([classify(classifier, x) for x in generate(g, z)])
+    return torch.cat([classify(classifier, x) for x in image_batches(g, z)])
 
 
 def logistic_regression(x: torch.Tensor, y: torch.Tensor, l2: float = 1e-4, steps: int = 200) -> torch.Tensor:

@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models import inception
 
-from gan.attributes import AttributeNet, describe, generate, load_classifier
+from gan.attributes import AttributeNet, describe, image_batches, load_classifier
 from gan.checkpoint import CheckpointError, load_generator
 from gan.data import DataError, decode_all, find_images, to_unit_range
 from gan.sample import latents
@@ -218,7 +218,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     for path, (g, ckpt) in zip(args.checkpoint, generators):
         start, size = time.time(), g.cfg.image_size
         ref = reference(size)
-        cand = embed(generate(g, latents(len(ref["features"]), args.seed, g.cfg.latent)), classifier, inception_net)
+        cand = embed(image_batches(g, latents(len(ref["features"]), args.seed, g.cfg.latent)), classifier, inception_net)
         results[path] = {"step": ckpt.get("step"), **compare(cand, ref, classifier.names),
                          "seconds": round(time.time() - start, 1)}
         log(f"{path}: FD_attr {results[path]['FD_attr']:.3f} in {results[path]['seconds']:.0f} s")
