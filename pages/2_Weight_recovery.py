@@ -5,7 +5,7 @@ import torch
 
 from gan.serving import LIVE_TRAINING, configure_torch
 from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
-                     ToyGAN, closest_equivalent, history_csv, validate)
+                     ToyGAN, as_matrix, closest_equivalent, history_csv, near_singular_note, validate)
 from gan.toy_plots import outputs_figure
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
@@ -161,6 +161,8 @@ step.button("Step", disabled=state.toy_running or run.done, width="stretch", on_
 restart.button("Reset", width="stretch", on_click=reset, args=(cfg,))
 if run.cfg != cfg:
     st.info("The settings changed: press Reset to start a new run with them.")
+if note := near_singular_note(as_matrix(cfg.target)):
+    st.warning(note)
 if state.toy_message:
     st.error(state.toy_message)
 

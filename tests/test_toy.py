@@ -11,7 +11,8 @@ import torch
 
 from conftest import ROOT
 from gan.toy import (Diverged, Optimizer, ToyConfig, ToyGAN, closest_equivalent, equivalents, generate, history_csv,
-                     kron_matrix, kron_transform, main, symmetric_error, train, validate)
+                     kron_matrix, kron_transform, main, near_singular_note, singular_ratio, symmetric_error, train,
+                     validate)
 
 A_REPORT = torch.tensor([[0.7, 0.9], [0.1, 0.6]])
 
@@ -235,3 +236,22 @@ def test_the_module_runs_as_a_command_without_a_traceback():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("error: --dim must be a power of two") and "Traceback" not in done.stderr
+
+
+def test_singular_ratio_and_the_near_singular_note():
+    assert singular_ratio(torch.eye(2)) == pytest.approx(1.0)
+    assert singular_ratio(torch.tensor([[1.0, 2.0], [2.0, 4.0]])) == pytest.approx(0.0, abs=1e-12)
+    assert singular_ratio(torch.zeros(2, 2)) == 0.0
+    W = torch.tensor([[0.236, 0.1032], [0.3961, 0.155]])  # a target the recipe misses: sigma2/sigma1 = 0.017
+    assert singular_ratio(W) == pytest.approx(0.0174, abs=1e-3)
+    assert "nearly singular" in near_singular_note(W) and "58 times" in near_singular_note(W)
+    assert near_singular_note(torch.tensor([[0.7, 0.9], [0.1, 0.6]])) is None  # the report's target
+    assert "no width" in near_singular_note(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+
+
+def test_recover_json_reports_the_targets_conditioning(capsys):
+    assert main(["recover", "--target", "0.236", "0.1032", "0.3961", "0.155", "--steps", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["singular_ratio"] == pytest.approx(0.0174, abs=1e-3)
+    assert main(["recover", "--target", "0.236", "0.1032", "0.3961", "0.155", "--steps", "3"]) == 0
+    assert "nearly singular" in capsys.readouterr().out

@@ -118,3 +118,12 @@ def test_a_diverging_run_stops_with_a_message_not_a_traceback():
     assert not at.exception, at.exception
     assert not at.session_state["toy_running"]
     assert "training diverged" in at.error[0].value
+
+
+def test_a_nearly_singular_target_is_explained_on_the_page():
+    at = run_page(RECOVERY)
+    assert not at.warning  # the report's target is well conditioned
+    for i, v in enumerate((0.25, 0.1, 0.4, 0.15)):  # sigma2/sigma1 ~ 0.02
+        at.slider(key=f"w{i}").set_value(v)
+    ok(at.run())
+    assert len(at.warning) == 1 and "nearly singular" in at.warning[0].value
