@@ -1,9 +1,13 @@
 """CPU speed of the CSPup engine: training images/s beside a plain DCGAN, and sampling latency.
 
     python bench/bench_engine.py [--batch 64] [--steps 6] [--threads 2]
+    python bench/bench_engine.py --widths 1024 128 64 32 16 --bottleneck 0.25   # a candidate design
 
 Both generators train against the same DCGAN discriminator with the same step (non-saturating
-BCE, Adam), batch and threads; "per parameter" multiplies images/s by the generator's size.
+BCE, Adam), batch and threads; "per parameter" multiplies images/s by the generator's size. The
+DCGAN's width is picked to match the CSPup generator's parameter count unless --ngf is given.
+Sampling times the shipped default checkpoint, and a candidate design (random weights: the speed
+of a network does not depend on its values) when --widths or --bottleneck is given.
 """
 from __future__ import annotations
 
@@ -55,6 +59,32 @@ def train_rate(g: nn.Module, d: nn.Module, latent: int, batch: int, steps: int) 
     return batch / statistics.median(times)
 
 
+def matched_ngf(params: int, latent: int) -> int:
+    """The DCGAN width whose generator has the parameter count nearest to params."""
+    return min(range(8, 129), key=lambda ngf: abs(count_params(dcgan_generator(latent, ngf)) - params))
+
+
+def multiply_adds(g: nn.Module, latent: int) -> int:
+    """Multiply-adds of one image through g's convolutions and linear layers."""
+    total = 0
+
+    def count(m: nn.Module, inputs: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(m, nn.ConvTranspose2d):  # every input pixel meets the whole kernel
+            total += inputs[0][0].numel() * m.out_channels * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.Conv2d):
+            total += out[0].numel() * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.Linear):
+            total += m.in_features * m.out_features
+
+    hooks = [m.register_forward_hook(count) for m in g.modules()]
+    with torch.no_grad():
+        g.eval()(torch.randn(1, latent))
+    for h in hooks:
+        h.remove()
+    return total
+
+
 def sample_latency(g: nn.Module, latent: int, n: int = 64, repeats: int = 7) -> float:
     """Median milliseconds to turn n latents into uint8 images."""
     z = latents(n, 0, latent)
@@ -72,24 +102,38 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=6)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--ngf", type=int, default=48, help="DCGAN width (48 matches the default G's size)")
+    p.add_argument("--ngf", type=int, help="DCGAN width (default: the one matching the CSPup G's size)")
+    p.add_argument("--widths", type=int, nargs="+", help="CSPup widths from 4x4 up (default: the default model's)")
+    p.add_argument("--bottleneck", type=float, help="CSPup long-branch width (default: the default model's)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cfg = ModelConfig()
-    ours, dcgan = Generator(cfg), dcgan_generator(cfg.latent, args.ngf)
+    default = ModelConfig()
+    cfg = ModelConfig(g_widths=args.widths or default.g_widths, bottleneck=args.bottleneck or default.bottleneck)
+    candidate = args.widths is not None or args.bottleneck is not None
+    ours = Generator(cfg)
+    ngf = args.ngf or matched_ngf(count_params(ours), cfg.latent)
+    dcgan = dcgan_generator(cfg.latent, ngf)
     print(f"CPU, {args.threads} threads, batch {args.batch}, 64x64")
-    for name, g in (("CSPup (default)", ours), (f"DCGAN ngf={args.ngf}", dcgan)):
+    rates = {}
+    for name, g in ((f"CSPup {'x'.join(map(str, cfg.g_widths))} b={cfg.bottleneck:g}", ours), (f"DCGAN ngf={ngf}", dcgan)):
         init_weights(g)
-        d = Discriminator(cfg)
+        d = Discriminator(default)
         init_weights(d)
         rate = train_rate(g, d, cfg.latent, args.batch, args.steps)
         params = count_params(g)
-        print(f"train  {name:18s} G {params / 1e6:.2f}M params: {rate:6.1f} img/s, "
-              f"{rate * params / 1e6:7.1f} M param·img/s")
-    g, _ = load_generator(default_checkpoint())
-    print(f"sample 64 images, shipped default G ({count_params(g) / 1e6:.2f}M): {sample_latency(g, cfg.latent):.0f} ms")
-    print(f"sample 64 images, DCGAN ngf={args.ngf}: {sample_latency(dcgan.eval(), cfg.latent):.0f} ms")
+        rates[name] = rate * params
+        print(f"train  {name:28s} G {params / 1e6:.2f}M params, {multiply_adds(g, cfg.latent) / 1e6:4.0f}M MAC/image: "
+              f"{rate:6.1f} img/s, {rate * params / 1e6:7.1f} M param·img/s")
+    ours_rate, dcgan_rate = rates.values()
+    print(f"per parameter: CSPup / DCGAN = {ours_rate / dcgan_rate:.2f}x")
+    shipped, _ = load_generator(default_checkpoint())
+    print(f"sample 64 images, shipped default G ({count_params(shipped) / 1e6:.2f}M): "
+          f"{sample_latency(shipped, cfg.latent):.0f} ms")
+    if candidate:
+        print(f"sample 64 images, candidate G (random weights): "
+              f"{sample_latency(ours.eval().to(memory_format=torch.channels_last), cfg.latent):.0f} ms")
+    print(f"sample 64 images, DCGAN ngf={ngf}: {sample_latency(dcgan.eval(), cfg.latent):.0f} ms")
 
 
 if __name__ == "__main__":
