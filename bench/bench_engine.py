@@ -1,11 +1,12 @@
 """CPU speed of the CSPup engine: training images/s beside a plain DCGAN, and sampling latency.
 
-    python bench/bench_engine.py [--batch 64] [--steps 6] [--threads 2]
+    python bench/bench_engine.py [--batch 64] [--steps 8] [--threads 2]
     python bench/bench_engine.py --widths 1024 128 64 32 16 --bottleneck 0.25   # a candidate design
 
 Both generators train against the same DCGAN discriminator with the same step (non-saturating
-BCE, Adam), batch and threads; "per parameter" multiplies images/s by the generator's size. The
-DCGAN's width is picked to match the CSPup generator's parameter count unless --ngf is given.
+BCE, Adam), batch and threads, taking turns step by step; "per parameter" multiplies images/s by the
+generator's size. The DCGAN's width is picked to match the CSPup generator's parameter count unless
+--ngf is given.
 Sampling times the shipped default checkpoint, and a candidate design (random weights: the speed
 of a network does not depend on its values) when --widths or --bottleneck is given.
 """
@@ -15,6 +16,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -39,24 +41,40 @@ def dcgan_generator(latent: int, ngf: int) -> nn.Module:
         nn.ConvTranspose2d(ngf, 3, 4, 2, 1, bias=False), nn.Tanh())
 
 
-def train_rate(g: nn.Module, d: nn.Module, latent: int, batch: int, steps: int) -> float:
-    """Images/s of full GAN steps (one D and one G update) on random 'real' images."""
-    opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
-    opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
-    real = torch.rand(batch, 3, 64, 64) * 2 - 1
-    times = []
-    for i in range(steps + 1):
-        t = time.perf_counter()
-        fake = g(torch.randn(batch, latent))
-        opt_d.zero_grad()
-        (d_loss_real("bce", d(real)) + d_loss_fake("bce", d(fake.detach()))).backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        g_loss_fn("bce", d(fake)).backward()
-        opt_g.step()
-        if i:  # the first step warms up
-            times.append(time.perf_counter() - t)
-    return batch / statistics.median(times)
+class GANStep:
+    """One full GAN step (a D and a G update, non-saturating BCE, Adam) of a generator against a DCGAN D."""
+
+    def __init__(self, g: nn.Module, latent: int, batch: int):
+        init_weights(g)
+        self.g, self.d, self.latent = g, Discriminator(ModelConfig()), latent
+        init_weights(self.d)
+        self.opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), 2e-4, betas=(0.5, 0.999), foreach=True)
+        self.real = torch.rand(batch, 3, 64, 64) * 2 - 1
+
+    def __call__(self) -> None:
+        fake = self.g(torch.randn(len(self.real), self.latent))
+        self.opt_d.zero_grad()
+        (d_loss_real("bce", self.d(self.real)) + d_loss_fake("bce", self.d(fake.detach()))).backward()
+        self.opt_d.step()
+        self.opt_g.zero_grad()
+        g_loss_fn("bce", self.d(fake)).backward()
+        self.opt_g.step()
+
+
+def interleaved_seconds(jobs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each job, run in turn (a, b, c, a, b, c, ...) after one warm-up round.
+
+    Taking turns spreads the machine's drift (other tenants, clocks) evenly over the jobs compared.
+    """
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for i in range(repeats + 1):
+        for name, job in jobs.items():
+            start = time.perf_counter()
+            job()
+            if i:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def matched_ngf(params: int, latent: int) -> int:
@@ -85,22 +103,11 @@ def multiply_adds(g: nn.Module, latent: int) -> int:
     return total
 
 
-def sample_latency(g: nn.Module, latent: int, n: int = 64, repeats: int = 7) -> float:
-    """Median milliseconds to turn n latents into uint8 images."""
-    z = latents(n, 0, latent)
-    generate(g, z)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        generate(g, z)
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--steps", type=int, default=8, help="timed training steps per generator")
+    p.add_argument("--samples", type=int, default=9, help="timed 64-image batches per generator")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ngf", type=int, help="DCGAN width (default: the one matching the CSPup G's size)")
     p.add_argument("--widths", type=int, nargs="+", help="CSPup widths from 4x4 up (default: the default model's)")
@@ -114,27 +121,27 @@ def main() -> None:
     ours = Generator(cfg)
     ngf = args.ngf or matched_ngf(count_params(ours), cfg.latent)
     dcgan = dcgan_generator(cfg.latent, ngf)
-    print(f"CPU, {args.threads} threads, batch {args.batch}, 64x64")
-    rates = {}
-    for name, g in ((f"CSPup {'x'.join(map(str, cfg.g_widths))} b={cfg.bottleneck:g}", ours), (f"DCGAN ngf={ngf}", dcgan)):
-        init_weights(g)
-        d = Discriminator(default)
-        init_weights(d)
-        rate = train_rate(g, d, cfg.latent, args.batch, args.steps)
-        params = count_params(g)
-        rates[name] = rate * params
+    print(f"CPU, {args.threads} threads, batch {args.batch}, 64x64, medians of {args.steps} interleaved steps")
+    names = (f"CSPup {'x'.join(map(str, cfg.g_widths))} b={cfg.bottleneck:g}", f"DCGAN ngf={ngf}")
+    steps = {name: GANStep(g, cfg.latent, args.batch) for name, g in zip(names, (ours, dcgan))}
+    seconds = interleaved_seconds(steps, args.steps)
+    per_param = {}
+    for name, g in zip(names, (ours, dcgan)):
+        rate, params = args.batch / seconds[name], count_params(g)
+        per_param[name] = rate * params
         print(f"train  {name:28s} G {params / 1e6:.2f}M params, {multiply_adds(g, cfg.latent) / 1e6:4.0f}M MAC/image: "
               f"{rate:6.1f} img/s, {rate * params / 1e6:7.1f} M param·img/s")
-    ours_rate, dcgan_rate = rates.values()
-    print(f"per parameter: CSPup / DCGAN = {ours_rate / dcgan_rate:.2f}x")
-    shipped, _ = load_generator(default_checkpoint())
-    print(f"sample 64 images, shipped default G ({count_params(shipped) / 1e6:.2f}M): "
-          f"{sample_latency(shipped, cfg.latent):.0f} ms")
-    if candidate:
-        print(f"sample 64 images, candidate G (random weights): "
-              f"{sample_latency(ours.eval().to(memory_format=torch.channels_last), cfg.latent):.0f} ms")
-    print(f"sample 64 images, DCGAN ngf={ngf}: {sample_latency(dcgan.eval(), cfg.latent):.0f} ms")
+    print(f"per parameter: CSPup / DCGAN = {per_param[names[0]] / per_param[names[1]]:.2f}x")
 
+    shipped, _ = load_generator(default_checkpoint())
+    samplers = {f"shipped default G ({count_params(shipped) / 1e6:.2f}M)": shipped}
+    if candidate:
+        samplers["candidate G (random weights)"] = ours.eval().to(memory_format=torch.channels_last)
+    samplers[f"DCGAN ngf={ngf}"] = dcgan.eval()
+    z = latents(64, 0, cfg.latent)
+    jobs = {name: (lambda g=g: generate(g, z)) for name, g in samplers.items()}
+    for name, sec in interleaved_seconds(jobs, args.samples).items():
+        print(f"sample 64 images, {name}: {1000 * sec:.0f} ms")
 
 if __name__ == "__main__":
     main()
