@@ -141,9 +141,10 @@ def near_singular_note(W: torch.Tensor) -> str | None:
     width = f"{1 / ratio:,.0f} times thinner across it than along it" if ratio > 1e-6 else "with no width across it"
     return (f"W is nearly singular (σ₂/σ₁ = {ratio:.3f} < {NEAR_SINGULAR}): W ⊗ … ⊗ W has singular values "
             f"σ₁ⁿ, σ₁ⁿ⁻¹σ₂, …, so the data lie close to a curve, {width}, "
-            "and how W splits between its columns barely shows. From a random start the GAN usually stalls "
-            "0.1–0.2 away from W (it stays at W when started within 0.1 of it): a basin of the matching problem "
-            "itself, which matching the exact mean and covariance shares (bench/README.md).")
+            "and how W splits between its columns barely shows. With the default settings (N = 8), from a random "
+            "start the GAN usually stalls 0.1–0.3 away from W (it stays at W when started within 0.1 of it): a "
+            "basin of the matching problem itself, which matching the exact mean and covariance shares "
+            "(bench/README.md).")
 
 
 def preset_entries(name: str, seed: int = 0) -> tuple[float, float, float, float]:
