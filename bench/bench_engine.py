@@ -137,7 +137,7 @@ def main() -> None:
     samplers = {f"shipped default G ({count_params(shipped) / 1e6:.2f}M)": shipped}
     if candidate:
         samplers["candidate G (random weights)"] = ours.eval().to(memory_format=torch.channels_last)
-    samplers[f"DCGAN ngf={ngf}"] = dcgan.eval()
+    samplers[f"DCGAN ngf={ngf}"] = dcgan.eval().to(memory_format=torch.channels_last)  # as the app keeps G
     z = latents(64, 0, cfg.latent)
     jobs = {name: (lambda g=g: generate(g, z)) for name, g in samplers.items()}
     for name, sec in interleaved_seconds(jobs, args.samples).items():
