@@ -49,15 +49,17 @@ class Diverged(RuntimeError):
 def kron_transform(A: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """(A ⊗ ... ⊗ A) z for each row of z (B, N), without building the N x N matrix.
 
-    Viewing a row as a 2 x 2 x ... x 2 tensor, each pass applies A to the leading axis and moves
-    that axis last; after n passes every axis has been transformed and the order is restored.
+    The batch is laid out coordinate-major, (N, B), and viewed as 2 x 2 x ... x 2 x B: applying A
+    along axis k is then one batched product A @ x viewed (2^k, 2, rest), with the whole batch in
+    its long dimension; n such products transform every axis, with no copy between them.
     A stack of matrices (..., 2, 2) transforms a stack of batches (..., B, N), one matrix each.
     """
-    lead, N = A.shape[:-2], z.shape[-1]
-    x = z
-    for _ in range(N.bit_length() - 1):
-        x = x.reshape(*lead, -1, 2, N // 2).transpose(-1, -2).reshape(*lead, -1, 2) @ A.mT
-    return x.reshape(z.shape)
+    lead, (B, N) = A.shape[:-2], z.shape[-2:]
+    x = z.mT.contiguous()
+    A = A.unsqueeze(-3)  # broadcast over the axes before the one transformed
+    for k in range(N.bit_length() - 1):
+        x = A @ x.view(*lead, 1 << k, 2, -1)
+    return x.view(*lead, N, B).mT.contiguous()
 
 
 def generate(A: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
