@@ -74,16 +74,21 @@ def recover(target: list[float], seed: int) -> tuple[dict, float]:
     return json.loads(done.stdout), time.perf_counter() - start
 
 
+def target(i: int) -> list[float]:
+    """The i-th recovery target: four entries from U[0, 1] by random.Random(i)."""
+    rng = random.Random(i)
+    return [round(rng.uniform(0, 1), 4) for _ in range(4)]
+
+
 def recovery(count: int) -> None:
     errors, seconds, walls = [], [], []
     for i in range(count):
-        rng = random.Random(i)
-        target = [round(rng.uniform(0, 1), 4) for _ in range(4)]
-        result, wall = recover(target, seed=i)
+        W = target(i)
+        result, wall = recover(W, seed=i)
         errors.append(result["error"])
         seconds.append(result["seconds"])
         walls.append(wall)
-        print(f"  target {i:2d} {target}: error {result['error']:.4f} ({result['matched']}), "
+        print(f"  target {i:2d} {W}: error {result['error']:.4f} ({result['matched']}), "
               f"training {result['seconds']:.2f} s, command {wall:.2f} s", flush=True)
     ok = sum(e <= 0.05 for e in errors)
     print(f"recovered (symmetric error <= 0.05): {ok}/{count}; median error {statistics.median(errors):.4f}; "

@@ -14,22 +14,16 @@ difficulty lies in the landscape of distribution matching itself, not in the GAN
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench_toy import target  # noqa: E402
 from gan.toy import Optimizer, ToyConfig, closest_equivalent, kron_matrix, train  # noqa: E402
 
 TOLERANCE = 0.05
-
-
-def target(i: int) -> tuple[float, ...]:
-    """bench_toy.py's i-th target: four entries from U[0, 1] by random.Random(i)."""
-    rng = random.Random(i)
-    return tuple(round(rng.uniform(0, 1), 4) for _ in range(4))
 
 
 def error_of(cfg: ToyConfig) -> float:
@@ -44,7 +38,7 @@ def start_near_target(targets: list[int]) -> None:
         errors = []
         for d in (0.0, 0.05, 0.1):
             noise = d * (2 * torch.rand(4, generator=torch.Generator().manual_seed(i)) - 1)
-            errors.append(error_of(ToyConfig(target=target(i), seed=i, init=tuple((W + noise).tolist()))))
+            errors.append(error_of(ToyConfig(target=tuple(target(i)), seed=i, init=tuple((W + noise).tolist()))))
         print(f"  target {i:2d} det {torch.det(W.view(2, 2)).item():+.3f}: d = 0 / 0.05 / 0.1 -> "
               + " / ".join(f"{e:.3f}" for e in errors), flush=True)
 
@@ -53,7 +47,7 @@ def restarts(k: int, steps: int) -> None:
     print(f"default recipe, {steps} iterations, seeds i + 100 s for s < {k}; best seed by the true error")
     recovered = 0
     for i in range(20):
-        errors = [error_of(ToyConfig(target=target(i), seed=i + 100 * s, steps=steps)) for s in range(k)]
+        errors = [error_of(ToyConfig(target=tuple(target(i)), seed=i + 100 * s, steps=steps)) for s in range(k)]
         recovered += min(errors) <= TOLERANCE
         print(f"  target {i:2d}: " + " ".join(f"{e:.3f}" for e in errors), flush=True)
     print(f"recovered by the best of {k}: {recovered}/20")
