@@ -4,8 +4,9 @@ import streamlit as st
 import torch
 
 from gan.serving import LIVE_TRAINING, configure_torch
-from gan.toy import (LOSS_NAMES, LOSSES, OPTIMIZERS, REGIMES, WHY_EQUIVALENT, Diverged, ToyConfig,
-                     ToyGAN, as_matrix, closest_equivalent, history_csv, near_singular_note, validate)
+from gan.toy import (D_OPTIMIZERS, G_OPTIMIZERS, LOSS_NAMES, LOSSES, OPTIMIZER_NAMES, REGIMES, WHY_EQUIVALENT,
+                     Diverged, ToyConfig, ToyGAN, as_matrix, closest_equivalent, history_csv, near_singular_note,
+                     validate)
 from gan.toy_plots import outputs_figure
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
@@ -51,17 +52,24 @@ def settings() -> ToyConfig:
             pretrain = st.number_input("D pretrain steps", 0, 1000, DEFAULTS.pretrain, key="pretrain")
         loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key="loss")
         d_col, g_col = st.columns(2)
-        d_opt = d_col.selectbox("D optimizer", OPTIMIZERS, key="d_opt")
+        d_opt = d_col.selectbox("D optimizer", D_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="d_opt")
         lr_d = d_col.number_input("D learning rate", 1e-5, 1e3, DEFAULTS.lr_d, 1e-3, format="%.4g", key="lr_d")
         k_d = d_col.number_input("k_d", 1, 10, DEFAULTS.k_d, key="k_d")
-        g_opt = g_col.selectbox("G optimizer", OPTIMIZERS, key="g_opt")
+        g_opt = g_col.selectbox("G optimizer", G_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="g_opt",
+                                help="Adam, full matrix: Adam's step divided by the square root of the whole 4×4 "
+                                     "second-moment matrix of A's gradient, not just its diagonal. It walks fast "
+                                     "along the combinations of A's entries that D barely sees.")
         lr_g = g_col.number_input("G learning rate", 1e-5, 1e3, DEFAULTS.lr_g, 1e-3, format="%.4g", key="lr_g")
         k_g = g_col.number_input("k_g", 1, 10, DEFAULTS.k_g, key="k_g")
         batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), DEFAULTS.batch, key="batch")
         steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, DEFAULTS.steps, key="steps")
+        ema = st.number_input("Averaging decay of A", 0.0, 0.999, DEFAULTS.ema, 0.01, format="%.3f", key="ema",
+                              help="The run reports the running average of A: avg ← decay·avg + (1 − decay)·A. "
+                                   "0 reports the last A.")
         seed = st.number_input("Seed", 0, 1_000_000, DEFAULTS.seed, key="seed")
     return ToyConfig(target=target, init=init, n=n, regime=regime, loss=loss, d_opt=d_opt, g_opt=g_opt,
-                     lr_d=lr_d, lr_g=lr_g, k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, seed=seed)
+                     lr_d=lr_d, lr_g=lr_g, k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, ema=ema,
+                     seed=seed)
 
 
 def reset(cfg: ToyConfig) -> None:
@@ -79,8 +87,8 @@ def advance(seconds: float, max_steps: int) -> None:
 
 
 SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
-          "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "error",
-          "target": "target"}
+          "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "A",
+          "ema_error": "running average of A", "target": "target"}
 
 
 def panel(title: str, fields: list[str], width: int, height: int, target: float | None = None) -> dict:
@@ -109,8 +117,8 @@ def live_charts(run: ToyGAN) -> None:
     table = pa.table({k: [r[k] for r in rows] for k in ("step", *SERIES) if k != "target"})
     last = run.history[-1]
     match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
-    st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error "
-                f"**{last['error']:.4f}** (nearest: {match})")
+    st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error of A "
+                f"**{last['error']:.4f}** (nearest: {match}), of its running average **{last['ema_error']:.4f}**")
     scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
     entries = matched.flatten().tolist()
     spec = {"vconcat": [
@@ -119,7 +127,8 @@ def live_charts(run: ToyGAN) -> None:
         {"hconcat": [panel(f"A[{k // 2},{k % 2}] and, dashed, {match}", [f"a{k // 2}{k % 2}"], 200, 150, entries[k])
                      for k in range(4)]},
         {"hconcat": [panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 440, 160),
-                     panel("Symmetric error: max |A − W'| for the nearest equivalent W' of W", ["error"], 440, 160)]},
+                     panel("Symmetric error: max |A − W'| for the nearest equivalent W' of W", ["error", "ema_error"],
+                           440, 160)]},
     ], "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}}}
     st.vega_lite_chart(table, spec)
 
@@ -129,7 +138,8 @@ def results(run: ToyGAN) -> None:
     match, matched, error = closest_equivalent(A, run.W, run.cfg.n)
     st.subheader("Recovered A, W and the equivalent it matched")
     cols = st.columns(3)
-    for col, (title, M) in zip(cols, (("A (recovered)", A), ("W (target)", run.W), (f"matched: {match}", matched))):
+    for col, (title, M) in zip(cols, (("A (recovered: the running average)", A), ("W (target)", run.W),
+                                      (f"matched: {match}", matched))):
         col.markdown(f"**{title}**")
         col.dataframe(M.numpy().round(3), hide_index=True)
     st.markdown(f"Symmetric error **{error:.4f}**. {WHY_EQUIVALENT[match]}")

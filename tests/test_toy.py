@@ -186,17 +186,68 @@ def test_optimizer_takes_the_steps_torch_optim_takes(kind):
     assert not torch.allclose(mine, torch.rand(3, 4, generator=torch.Generator().manual_seed(0)))
 
 
+def test_full_matrix_adam_on_one_entry_is_adam_with_beta2_0_9999():
+    mine = torch.tensor([0.3])
+    theirs = mine.clone().requires_grad_()
+    ours = Optimizer("adam-full", [mine], lr=0.05, momentum=0.9)
+    reference = torch.optim.Adam([theirs], lr=0.05, betas=(0.5, 0.9999))
+    for t in range(1, 21):
+        ours.step((torch.sin(t * mine),))
+        theirs.grad = torch.sin(t * theirs.detach())
+        reference.step()
+    assert torch.allclose(mine, theirs.detach(), atol=1e-6)
+    assert mine.item() != 0.3
+
+
+def test_full_matrix_adam_walks_along_a_quiet_steady_direction_where_adam_crawls():
+    """A small steady pull along u, loud noise along v: u and v each mix all four entries, like a valley of A."""
+    u, v = torch.tensor([1.0, 1.0, 1.0, 1.0]) / 2, torch.tensor([1.0, -1.0, 1.0, -1.0]) / 2
+    signs = torch.randint(0, 2, (200,), generator=torch.Generator().manual_seed(0)) * 2.0 - 1
+    progress = {}
+    for kind in ("adam-full", "adam"):
+        A = torch.zeros(2, 2)
+        opt = Optimizer(kind, [A], lr=0.01, momentum=0.0)
+        for s in signs:
+            opt.step(((0.01 * u + s * v).view(2, 2),))
+        progress[kind] = -(A.flatten() @ u).item()  # gradient descent moves A along -u
+    assert progress["adam-full"] > 1.5  # about the learning rate per step, 200 steps
+    assert progress["adam"] < 0.2
+
+
+def test_a_run_reports_the_running_average_of_A():
+    run, _ = train(ToyConfig(steps=30, seed=2))
+    average = run.A0.clone()
+    for r in run.history:
+        average.lerp_(torch.tensor([[r["a00"], r["a01"]], [r["a10"], r["a11"]]]), 1 - run.cfg.ema)
+    assert torch.allclose(run.weights(), average, atol=1e-6)
+    assert not torch.allclose(run.weights(), run.A.detach(), atol=1e-3)
+    assert run.history[-1]["ema_error"] == pytest.approx(symmetric_error(run.weights(), run.W, 3), abs=1e-6)
+    last, _ = train(ToyConfig(steps=30, seed=2, ema=0.0))
+    assert torch.equal(last.weights(), last.A.detach())
+
+
 def test_a_diverging_run_stops_with_a_message():
     with pytest.raises(Diverged, match="diverged at step .* smaller learning rate"):
         train(ToyConfig(d_opt="sgd", lr_d=1e3, steps=50))
-    with pytest.raises(Diverged, match="A's entries left"):
-        train(ToyConfig(g_opt="sgd", lr_g=1e6, steps=50))
+    for g_opt in ("sgd", "adam-full"):
+        with pytest.raises(Diverged, match="A's entries left"):
+            train(ToyConfig(g_opt=g_opt, lr_g=1e6, steps=50))
+
+
+def test_full_matrix_adam_leaves_a_non_finite_gradient_to_the_divergence_check():
+    A = torch.ones(2, 2)
+    opt = Optimizer("adam-full", [A], lr=0.1, momentum=0.0)
+    opt.step((torch.full((2, 2), math.nan),))
+    assert torch.equal(A, torch.ones(2, 2))
+    opt.step((torch.tensor([[1e30, 0.0], [0.0, 0.0]]),))  # a huge first gradient moves A by lr, one entry only
+    assert A[0, 0].item() == pytest.approx(0.9, rel=1e-6) and A.flatten()[1:].eq(1).all()
 
 
 @pytest.mark.parametrize("change, message", [
     (dict(n=11), "n must be between 1 and 10"), (dict(lr_g=0), "learning rates must be positive"),
     (dict(regime="both"), "regime must be one of"), (dict(target=(1, 2, 3, math.nan)), "finite"),
-    (dict(batch=1), "batch"), (dict(k_d=0), "k_d"),
+    (dict(batch=1), "batch"), (dict(k_d=0), "k_d"), (dict(d_opt="adam-full"), "full-matrix Adam is for G"),
+    (dict(ema=1.0), "ema must be in"),
 ])
 def test_bad_settings_are_refused_with_a_reason(change, message):
     with pytest.raises(ValueError, match=message):
@@ -212,6 +263,7 @@ def test_recover_prints_one_json_object(capsys):
     assert torch.tensor(result["weights"]).shape == (2, 2)
     assert result["steps"] == 20 and result["seconds"] > 0
     assert result["error"] == pytest.approx(symmetric_error(torch.tensor(result["weights"]), A_REPORT, 2), abs=1e-6)
+    assert torch.tensor(result["last"]).shape == (2, 2) and result["last"] != result["weights"]  # last A vs its average
 
 
 def test_recover_without_json_logs_progress(capsys):

@@ -84,6 +84,7 @@ def test_recovery_page_runs_to_the_end_and_shows_the_result():
     at.selectbox(key="loss").set_value("lsq")
     at.selectbox(key="g_opt").set_value("sgd")
     at.number_input(key="steps").set_value(6)
+    at.number_input(key="ema").set_value(0.5)
     ok(button(at, "Start").click().run())
     for _ in range(10):
         if not at.session_state["toy_running"]:
@@ -93,7 +94,9 @@ def test_recovery_page_runs_to_the_end_and_shows_the_result():
     assert button(at, "Start").disabled
     run = at.session_state["toy_run"]
     assert run.cfg.target[0] == 0.5 and run.cfg.init[1] == 1.0 and run.cfg.regime == "generator"
+    assert run.cfg.g_opt == "sgd" and run.cfg.ema == 0.5
     assert any("Symmetric error" in m.value for m in at.markdown)
+    assert any("the running average" in m.value for m in at.markdown)
     assert at.get("download_button")
 
 
