@@ -2,6 +2,7 @@
 
     python bench/bench_toy.py              # both, the numbers in bench/README.md
     python bench/bench_toy.py --targets 5  # a quick look
+    python bench/bench_toy.py --seed-offset 1000 --skip-speed  # the same targets, other training seeds
 
 1. Speed: G_A(z) at N = 8, per sample, by a faithful re-implementation of the course report's
    loops (each sample viewed as a 2x2x2 tensor, A applied to every fibre of every axis in Python)
@@ -80,11 +81,11 @@ def target(i: int) -> list[float]:
     return [round(rng.uniform(0, 1), 4) for _ in range(4)]
 
 
-def recovery(count: int) -> None:
+def recovery(count: int, seed_offset: int) -> None:
     errors, seconds, walls = [], [], []
     for i in range(count):
         W = target(i)
-        result, wall = recover(W, seed=i)
+        result, wall = recover(W, seed=i + seed_offset)
         errors.append(result["error"])
         seconds.append(result["seconds"])
         walls.append(wall)
@@ -98,10 +99,13 @@ def recovery(count: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--targets", type=int, default=20, help="how many random targets to recover")
+    p.add_argument("--seed-offset", type=int, default=0, help="train target i with seed i + this")
+    p.add_argument("--skip-speed", action="store_true", help="only the recoveries")
     args = p.parse_args()
     torch.set_num_threads(1)
-    speed()
-    recovery(args.targets)
+    if not args.skip_speed:
+        speed()
+    recovery(args.targets, args.seed_offset)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from conftest import ROOT
-from gan.toy import (Diverged, Optimizer, ToyConfig, ToyGAN, closest_equivalent, equivalents, generate, history_csv,
-                     kron_matrix, kron_transform, main, near_singular_note, singular_ratio, symmetric_error, train,
-                     validate)
+from gan.toy import (ROTATE_BELOW, Diverged, Optimizer, ToyConfig, ToyGAN, closest_equivalent, equivalents, generate,
+                     history_csv, kron_matrix, kron_transform, main, near_singular_note, singular_ratio,
+                     symmetric_error, train, validate)
 
 A_REPORT = torch.tensor([[0.7, 0.9], [0.1, 0.6]])
 
@@ -49,6 +49,18 @@ def test_kron_transform_equals_the_explicit_kronecker_product(n):
     expected = torch.tanh(z @ kron_power(A, n).T)
     assert torch.allclose(generate(A, z), expected, atol=1e-6, rtol=0)
     assert torch.allclose(kron_matrix(A, n), kron_power(A, n), atol=1e-12)
+
+
+def test_the_rotating_and_the_batched_passes_agree_on_a_large_batch():
+    g = torch.Generator().manual_seed(0)
+    A = torch.rand(2, 2, 2, generator=g, dtype=torch.float64) * 2 - 1
+    z = torch.rand(2, ROTATE_BELOW, 16, generator=g, dtype=torch.float64)  # large: the batched passes
+    batched = kron_transform(A, z)
+    rotating = kron_transform(A.requires_grad_(), z)  # differentiable: the rotating passes
+    assert rotating.requires_grad and not batched.requires_grad
+    for i in range(2):
+        assert torch.allclose(batched[i], z[i] @ kron_power(A[i].detach(), 4).T, atol=1e-12)
+    assert torch.allclose(rotating, batched, atol=1e-12)
 
 
 def test_kron_transform_takes_a_stack_of_matrices_and_is_differentiable():
