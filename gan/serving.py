@@ -1,7 +1,8 @@
 """Serving the app to a class: process settings for the server, and the server as a child process.
 
     configure_torch()                                    # top of every page that runs torch
-    with LIVE_TRAINING.turn(id(run), per_second=2.5) as seconds:   # in a run_every=0.4 fragment
+    every = LIVE_TRAINING.interval()                     # 0.2 s, or 0.4 s in a crowd: the fragment's run_every
+    with LIVE_TRAINING.turn(id(run), per_second=1 / every) as seconds:
         ...                                              # train for `seconds`, then redraw
 
     with streamlit_server(ROOT, log) as (url, proc):     # tests and benchmarks: free port, headless
@@ -49,12 +50,22 @@ class FairShare:
     not asked for `window` seconds.
     """
 
-    def __init__(self, seconds_per_second: float, slots: int, window: float = 2.0):
+    def __init__(self, seconds_per_second: float, slots: int, intervals: tuple[float, float], crowd: int,
+                 window: float = 2.0):
         self.share = seconds_per_second
+        self.fast, self.slow = intervals
+        self.crowd = crowd
         self.window = window
         self.turns = threading.BoundedSemaphore(slots)
         self.last_asked: dict[Hashable, float] = {}
         self.lock = threading.Lock()
+
+    def interval(self) -> float:
+        """Seconds between a session's updates: `fast` while fewer than `crowd` sessions train, else `slow`."""
+        now = time.monotonic()
+        with self.lock:
+            training = sum(now - t <= self.window for t in self.last_asked.values())
+        return self.fast if training < self.crowd else self.slow
 
     def slice(self, who: Hashable, per_second: float) -> float:
         """Seconds of training `who` may do now, when it asks per_second times a second."""
@@ -71,8 +82,9 @@ class FairShare:
             yield self.slice(who, per_second)
 
 
-# The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time.
-LIVE_TRAINING = FairShare(0.15, slots=2)
+# The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time;
+# 5 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
+LIVE_TRAINING = FairShare(0.15, slots=2, intervals=(0.2, 0.4), crowd=4)
 
 
 def free_port() -> int:

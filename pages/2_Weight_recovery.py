@@ -13,7 +13,6 @@ DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
 CHUNK_SECONDS = 0.05  # training per live update; at 5 updates a second, at most a quarter of a core
 LIVE_POINTS = 300  # points per live chart
-LIVE_SECONDS = 0.4  # between live updates: 2.5 a second
 REGIME_HELP = {
     "joint": "k_d D-steps, then k_g G-steps, every iteration",
     "discriminator": "G frozen at its initial A; only D learns",
@@ -177,9 +176,12 @@ if state.toy_message:
     st.error(state.toy_message)
 
 
-@st.fragment(run_every=LIVE_SECONDS if state.toy_running else None)
+every = LIVE_TRAINING.interval()  # between live updates: 0.2 s, or 0.4 s while a class trains at once
+
+
+@st.fragment(run_every=every if state.toy_running else None)
 def live() -> None:
-    with LIVE_TRAINING.turn(id(state.toy_run), per_second=1 / LIVE_SECONDS) as seconds:
+    with LIVE_TRAINING.turn(id(state.toy_run), per_second=1 / every) as seconds:
         if state.toy_running:
             advance(min(CHUNK_SECONDS, seconds), max_steps=MAX_STEPS)
             if not state.toy_running:  # finished or diverged: a full rerun stops the timer and shows the results
