@@ -1,7 +1,7 @@
 """Serving the app to a class: process settings for the server, and the server as a child process.
 
     configure_torch()                                    # top of every page that runs torch
-    every = LIVE_TRAINING.interval()                     # 0.2 s, or 0.4 s in a crowd: the fragment's run_every
+    every = LIVE_TRAINING.interval()                     # 0.18 s, or 0.4 s in a crowd: the run_every
     with LIVE_TRAINING.turn(id(run), per_second=1 / every) as seconds:
         ...                                              # train for `seconds`, then redraw
 
@@ -83,8 +83,8 @@ class FairShare:
 
 
 # The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time;
-# 5 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
-LIVE_TRAINING = FairShare(0.15, slots=2, intervals=(0.2, 0.4), crowd=4)
+# 5.5 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
+LIVE_TRAINING = FairShare(0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
 
 
 def free_port() -> int:

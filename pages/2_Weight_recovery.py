@@ -176,7 +176,7 @@ if state.toy_message:
     st.error(state.toy_message)
 
 
-every = LIVE_TRAINING.interval()  # between live updates: 0.2 s, or 0.4 s while a class trains at once
+every = LIVE_TRAINING.interval()  # between live updates: 0.18 s, or 0.4 s while a class trains at once
 
 
 @st.fragment(run_every=every if state.toy_running else None)
