@@ -83,7 +83,7 @@ class FairShare:
 
 
 # The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time;
-# 5.5 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
+# about 5.4 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
 LIVE_TRAINING = FairShare(0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
 
 

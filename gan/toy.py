@@ -256,7 +256,7 @@ class Discriminator(nn.Module):
         matrix, bias = whitening(unsquash(real))
         self.register_buffer("white", matrix)
         self.register_buffer("white_bias", bias)
-        self.hidden = nn.ModuleList([nn.Linear(real.shape[1], hidden), nn.Linear(hidden, hidden)])
+        self.layers = nn.ModuleList([nn.Linear(real.shape[1], hidden), nn.Linear(hidden, hidden)])
         self.head = nn.Linear(hidden, 1)
         for p in self.parameters():  # PyTorch's default bounds, drawn from the run's own generator
             bound = 1 / math.sqrt(p.shape[-1] if p.dim() > 1 else p.shape[0])
@@ -264,7 +264,7 @@ class Discriminator(nn.Module):
 
     def features(self, y: torch.Tensor) -> torch.Tensor:
         x = torch.addmm(self.white_bias, unsquash(y), self.white)
-        for layer in self.hidden:
+        for layer in self.layers:
             x = F.leaky_relu(F.linear(x, layer.weight, layer.bias), 0.2, inplace=True)
         return x
 
@@ -426,8 +426,9 @@ class ToyGAN:
             g_loss, grad_norm = self.g_step(train_g)
         A = self.A.detach()
         self.A_ema.lerp_(A, 1 - self.cfg.ema)
-        errors, nearest = (torch.stack([A, self.A_ema]).unsqueeze(1) - self.target_stack).abs().flatten(2).amax(2).min(1)
-        (error, ema_error), match = errors.tolist(), self.targets[int(nearest[0])][0]
+        gaps = (torch.stack([A, self.A_ema]).unsqueeze(1) - self.target_stack).abs().flatten(2).amax(2)
+        errors, index = gaps.min(1)  # A's and its average's symmetric errors, and which equivalents they are
+        (error, ema_error), match = errors.tolist(), self.targets[int(index[0])][0]
         a00, a01, a10, a11 = A.flatten().tolist()
         record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
                       a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, ema_error=ema_error,
