@@ -352,7 +352,7 @@ class ToyGAN:
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.W = as_matrix(cfg.target)
         self.targets = equivalents(self.W, cfg.n)
-        self.target_stack = torch.stack([M for _, M in self.targets])
+        self.target_entries = [M.flatten().tolist() for _, M in self.targets]  # plain floats: cheap per step
         init = as_matrix(cfg.init) if cfg.init is not None else torch.rand(2, 2, generator=self.gen)
         self.A0 = init.clone()
         self.A = init.clone().requires_grad_()
@@ -426,10 +426,12 @@ class ToyGAN:
             g_loss, grad_norm = self.g_step(train_g)
         A = self.A.detach()
         self.A_ema.lerp_(A, 1 - self.cfg.ema)
-        gaps = (torch.stack([A, self.A_ema]).unsqueeze(1) - self.target_stack).abs().flatten(2).amax(2)
-        errors, index = gaps.min(1)  # A's and its average's symmetric errors, and which equivalents they are
-        (error, ema_error), match = errors.tolist(), self.targets[int(index[0])][0]
-        a00, a01, a10, a11 = A.flatten().tolist()
+        a00, a01, a10, a11 = entries = A.flatten().tolist()
+        gaps = [max(abs(a - w) for a, w in zip(entries, M)) for M in self.target_entries]
+        error = min(gaps)
+        match = self.targets[gaps.index(error)][0]
+        ema_entries = self.A_ema.flatten().tolist()
+        ema_error = min(max(abs(a - w) for a, w in zip(ema_entries, M)) for M in self.target_entries)
         record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
                       a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, ema_error=ema_error,
                       match=match)
