@@ -1,8 +1,8 @@
-"""Why some of bench_toy.py's 20 targets are not recovered: three experiments on the same targets.
+"""Why some of bench_toy.py's 20 targets are not recovered: three experiments on them, and a tally of 100 others.
 
     python bench/toy_failures.py start-near-target   # the default recipe started at W, W ± 0.05, W ± 0.1
     python bench/toy_failures.py restarts --k 4 --steps 750   # best of k seeds, judged by the true error
-    python bench/toy_failures.py moments              # no GAN: exact mean and covariance matched by Adam
+    python bench/toy_failures.py moments              # no GAN: exact mean and covariance matched by A's optimizer
     python bench/toy_failures.py by-conditioning      # 100 other targets: recovered, by sigma2/sigma1
     python bench/toy_failures.py --g-opt adam moments # each experiment with another optimizer for A
 
