@@ -417,6 +417,11 @@ class ToyGAN:
             self.opt_g.step((grad,))
         return loss.item(), grad.norm().item()
 
+    def gaps(self, M: torch.Tensor) -> list[float]:
+        """max |M - W'| for each equivalent W' of W, in plain floats: cheaper than tensors at every step."""
+        entries = M.flatten().tolist()
+        return [max(abs(m - w) for m, w in zip(entries, E)) for E in self.target_entries]
+
     def step(self) -> dict:
         """One iteration of the regime: k_d D-steps and k_g G-steps; a frozen side is only evaluated once."""
         train_d, train_g = self.trains()
@@ -426,12 +431,10 @@ class ToyGAN:
             g_loss, grad_norm = self.g_step(train_g)
         A = self.A.detach()
         self.A_ema.lerp_(A, 1 - self.cfg.ema)
-        a00, a01, a10, a11 = entries = A.flatten().tolist()
-        gaps = [max(abs(a - w) for a, w in zip(entries, M)) for M in self.target_entries]
-        error = min(gaps)
+        a00, a01, a10, a11 = A.flatten().tolist()
+        gaps = self.gaps(A)
+        error, ema_error = min(gaps), min(self.gaps(self.A_ema))
         match = self.targets[gaps.index(error)][0]
-        ema_entries = self.A_ema.flatten().tolist()
-        ema_error = min(max(abs(a - w) for a, w in zip(ema_entries, M)) for M in self.target_entries)
         record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
                       a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, ema_error=ema_error,
                       match=match)
