@@ -1,8 +1,8 @@
 """Compare generated faces with held-out real ones.
 
-    python -m gan.evaluate --checkpoint checkpoints/cspup64/step_0017923.pt \
+    python -m gan.evaluate --checkpoint checkpoints/cspup64-lean/step_0018565.pt \
         --data /work/shared/data/celeba-test --n 2000 [--inception-weights FILE] [--json]
-    python -m gan.evaluate --checkpoint checkpoints/cspup64/*.pt checkpoints/cspup64-wide/*.pt \
+    python -m gan.evaluate --checkpoint checkpoints/cspup64-lean/*.pt checkpoints/cspup64-wide/*.pt \
         --data /work/shared/data/celeba-test --baseline /work/shared/data/celeba --n 2000 --json
 
 FID: the Frechet distance between 2048-d pool features of the FID Inception network (pytorch-fid's port of

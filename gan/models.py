@@ -18,10 +18,10 @@ class ModelConfig:
 
     latent: int = 128
     image_size: int = 64
-    g_widths: tuple[int, ...] = (384, 192, 96, 48, 24)  # 4x4, 8x8, ... up to image_size
+    g_widths: tuple[int, ...] = (1024, 128, 64, 32, 16)  # 4x4, 8x8, ... up to image_size
     d_widths: tuple[int, ...] = (64, 128, 256, 512)  # 32x32, 16x16, 8x8, 4x4
     g_act: str = "leakyrelu"  # hidden activation of G: "leakyrelu" or "tanh"
-    bottleneck: float = 0.5  # width of CSPup's long branch relative to its output
+    bottleneck: float = 0.25  # width of CSPup's long branch relative to its output
     d_norm: str = "batch"  # "batch", "spectral" or "none"
 
     def __post_init__(self) -> None:
@@ -55,8 +55,8 @@ class CSPup(nn.Module):
     Long branch (second half):  1x1 conv -> BN -> act -> ConvTranspose2d(4, 2, 1)
                                 -> 3x3 conv -> BN -> act -> 3x3 conv.
     The long branch runs at a bottleneck width m = c_out * bottleneck (the 1x1 conv reduces to m,
-    the last 3x3 conv expands to c_out), like CSPNet's and ResNet's bottlenecks: at 0.5 it costs
-    less than half the FLOPs of a full-width branch, which is what keeps CPU sampling fast.
+    the last 3x3 conv expands to c_out), like CSPNet's and ResNet's bottlenecks: the default 0.25
+    keeps the two 3x3 convs at output resolution cheap, which is what keeps CPU sampling fast.
     The branches are summed, then BatchNorm and the activation close the block.
     Convolutions followed by BatchNorm carry no bias.
     """
@@ -120,9 +120,13 @@ class Discriminator(nn.Module):
 
 
 def default_widths(image_size: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """G widths halving from 384 at 4x4; D widths doubling up to 512 at 4x4."""
+    """G: 1024 channels at 4x4, then 128 halving per block down to 16; D widths doubling up to 512 at 4x4.
+
+    The wide 4x4 map holds most of G's parameters at almost no compute (a 128 -> 16,384 linear);
+    the thin blocks keep 64 samples under 150 ms on a 2-core CPU (bench/README.md, "Lean designs").
+    """
     blocks = (image_size // 4).bit_length() - 1
-    return (tuple(max(12, 384 >> i) for i in range(blocks + 1)),
+    return ((1024,) + tuple(max(16, 128 >> i) for i in range(blocks)),
             tuple(512 >> (blocks - 1 - i) for i in range(blocks)))
 
 

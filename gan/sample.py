@@ -20,7 +20,7 @@ from gan.checkpoint import CheckpointError, load_generator
 from gan.models import Generator
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
-DEFAULT_RUN = CHECKPOINTS / "cspup64"
+DEFAULT_RUN = CHECKPOINTS / "cspup64-lean"
 
 
 def run_snapshots(run_dir: str | Path = DEFAULT_RUN) -> list[Path]:
@@ -38,9 +38,13 @@ def default_checkpoint() -> Path:
 
 
 def shipped_runs(root: Path | None = None) -> dict[str, list[Path]]:
-    """Run name -> its generator snapshots in training order, for every run folder under checkpoints/."""
+    """Run name -> its generator snapshots in training order, for every run folder under checkpoints/.
+
+    The default run comes first, then the others by name.
+    """
     root = root or CHECKPOINTS
-    runs = {d.name: run_snapshots(d) for d in sorted(root.glob("*")) if d.is_dir()} if root.is_dir() else {}
+    folders = sorted(root.glob("*"), key=lambda d: (d.name != DEFAULT_RUN.name, d.name)) if root.is_dir() else []
+    runs = {d.name: run_snapshots(d) for d in folders if d.is_dir()}
     return {name: snaps for name, snaps in runs.items() if snaps}
 
 

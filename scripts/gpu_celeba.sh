@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The GPU training trip (device tool): three CelebA runs side by side on one GPU, ~7 minutes each.
-# Trip 1 (shipped: checkpoints/cspup64, cspup64-wide) ran the default model (A), hinge + spectral-norm D (B)
-# and widths 512..32 (C). Trip 2 trains the lean designs that meet the CPU targets of issue #3
-# (bench/README.md, "Lean designs"): A = 1024..16 at bottleneck 0.25, B = 512 192 64 32 16 at 0.25,
-# C = A's design at batch 64.
+# Trip 1 (session 1; shipped: checkpoints/cspup64, cspup64-wide) ran the then-default 384..24 model (A),
+# hinge + spectral-norm D (B) and widths 512..32 (C). Trip 2 (session 4, this script) trained the lean
+# designs that meet the CPU targets of issue #3: A = 1024..16 at bottleneck 0.25, now the default
+# (checkpoints/cspup64-lean), B = 512 192 64 32 16 at 0.25, C = A's design at batch 64 (bench/README.md).
 # Usage: bash scripts/gpu_celeba.sh DATA_DIR OUT_DIR MINUTES [extra train flags]
 # DATA_DIR: e.g. /tmp/celeba64, unpacked on the GPU machine from a tar.gz of `python -m gan.data pack` output;
 # tracked files count towards the 64 MiB a device call carries: see bench/README.md for the quality that fits.

@@ -11,6 +11,7 @@ from gan.attributes import (AttributeNet, auc, classify, fit_directions, load_cl
                             move_along, save_classifier, train_step)
 from gan.checkpoint import CheckpointError, export_generator, load_checkpoint
 from gan.models import Generator, ModelConfig
+from gan.sample import default_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["Smiling", "Male"]
@@ -141,7 +142,11 @@ def test_shipped_classifier_and_directions():
     classifier = load_classifier(ROOT / "checkpoints" / "attributes.pt")
     assert set(attributes.KEY_ATTRIBUTES) <= set(classifier.names)
     assert (ROOT / "checkpoints" / "attributes.pt").stat().st_size < 2 * 2**20
-    ckpt = load_checkpoint(ROOT / "checkpoints" / "cspup64" / "step_0017923.pt")
+    for path in (default_checkpoint(), ROOT / "checkpoints" / "cspup64" / "step_0017923.pt"):
+        check_directions(load_checkpoint(path))
+
+
+def check_directions(ckpt: dict) -> None:
     d = load_directions(ckpt)
     assert set(attributes.KEY_ATTRIBUTES) <= set(d["names"])
     assert d["vectors"].shape == (len(d["names"]), ckpt["config"]["latent"])
