@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import math
 import sys
 from pathlib import Path
@@ -46,6 +47,21 @@ def shipped_runs(root: Path | None = None) -> dict[str, list[Path]]:
     folders = sorted(root.glob("*"), key=lambda d: (d.name != DEFAULT_RUN.name, d.name)) if root.is_dir() else []
     runs = {d.name: run_snapshots(d) for d in folders if d.is_dir()}
     return {name: snaps for name, snaps in runs.items() if snaps}
+
+
+def shipped_scores(path: str | Path) -> dict[str, float | None] | None:
+    """What checkpoints/metrics.json measured for a shipped generator file, or None if it holds nothing for it.
+
+    Keys: FD_attr, diversity_ratio (see gan.evaluate), and real_FD_attr, real photos against real photos, for scale.
+    """
+    try:
+        results = json.loads((CHECKPOINTS / "metrics.json").read_text())["results"]
+        scores = results[Path(path).resolve().relative_to(CHECKPOINTS.parent.resolve()).as_posix()]
+        real = next((v["FD_attr"] for k, v in results.items() if k.startswith("real-vs-real")), None)
+        return {"FD_attr": float(scores["FD_attr"]), "diversity_ratio": float(scores["diversity_ratio"]),
+                "real_FD_attr": real}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def latents(n: int, seed: int, dim: int, truncation: float = 1.0) -> torch.Tensor:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from gan.attributes import load_directions, move_along
 from gan.checkpoint import CheckpointError, load_generator
-from gan.sample import generate, gif_bytes, grid, interpolate, latents, seed_latent, shipped_runs
+from gan.sample import generate, gif_bytes, grid, interpolate, latents, seed_latent, shipped_runs, shipped_scores
 from gan.serving import configure_torch
 
 configure_torch()
@@ -114,6 +114,11 @@ key = (str(path), path.stat().st_mtime)
 m = meta["metrics"] or {}
 st.sidebar.caption(f"{meta['config']['image_size']}px, latent {meta['config']['latent']}, step {meta['step']:,}, "
                    f"{m.get('images_seen', 0) / 1e6:.1f}M images seen, G {m.get('params_g', 0) / 1e6:.1f}M params")
+scores = shipped_scores(path)
+if scores:
+    real = f" (real photos score {scores['real_FD_attr']:.2f})" if scores["real_FD_attr"] is not None else ""
+    st.sidebar.caption(f"Against held-out faces: FD_attr {scores['FD_attr']:.2f}, lower is closer{real}; "
+                       f"diversity {scores['diversity_ratio']:.2f}× that of real faces. See checkpoints/README.md.")
 psi = st.sidebar.slider("Truncation ψ", 0.0, 1.5, 1.0, 0.05,
                         help="Latents are scaled by ψ: below 1 the faces get safer and more alike, above 1 wilder.")
 

@@ -1,6 +1,7 @@
 """The CSPup engine: models, data pipeline, training runs, checkpoints, sampling."""
 import csv
 import io
+import json
 import os
 import pickle
 import signal
@@ -15,11 +16,12 @@ import torch
 from PIL import Image
 
 from conftest import ROOT, TINY_MODEL
+import gan.sample
 from gan import train
 from gan.checkpoint import CheckpointError, load_checkpoint, load_generator, save_atomic
 from gan.data import DataError, batches, find_images, load_dataset
 from gan.models import CSPup, Discriminator, Generator, ModelConfig, default_widths
-from gan.sample import gif_bytes, interpolate, main as sample_main
+from gan.sample import gif_bytes, interpolate, main as sample_main, shipped_scores
 
 
 # ---- models -----------------------------------------------------------------------------------
@@ -286,3 +288,19 @@ def test_slerp_keeps_the_endpoints_and_the_radius():
     torch.testing.assert_close(path[0], a)
     torch.testing.assert_close(path[-1], b)
     assert (path.norm(dim=1) > 0.9 * min(a.norm(), b.norm())).all()  # lerp would shrink the middle
+
+
+def test_shipped_scores_read_metrics_json_and_never_raise(tmp_path, monkeypatch):
+    monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path / "checkpoints")
+    run = tmp_path / "checkpoints" / "run"
+    run.mkdir(parents=True)
+    (run / "step_0000001.pt").write_bytes(b"")
+    metrics = tmp_path / "checkpoints" / "metrics.json"
+    assert shipped_scores(run / "step_0000001.pt") is None  # no metrics.json
+    metrics.write_text(json.dumps({"results": {
+        "checkpoints/run/step_0000001.pt": {"FD_attr": 2.5, "diversity_ratio": 0.9},
+        "real-vs-real: DIR": {"FD_attr": 0.4, "diversity_ratio": 1.0}}}))
+    assert shipped_scores(run / "step_0000001.pt") == {"FD_attr": 2.5, "diversity_ratio": 0.9, "real_FD_attr": 0.4}
+    assert shipped_scores(run / "step_0000002.pt") is None  # not measured
+    metrics.write_text("{truncated")
+    assert shipped_scores(run / "step_0000001.pt") is None

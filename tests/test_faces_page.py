@@ -20,6 +20,9 @@ def run_page() -> AppTest:
 def test_page_renders_the_shipped_generator_and_responds():
     at = run_page()
     assert len(at.get("image")) >= 4  # grid, interpolation strip, progress rows
+    scores = gan.sample.shipped_scores(next(iter(gan.sample.shipped_runs().values()))[-1])
+    if scores:
+        assert any(f"FD_attr {scores['FD_attr']:.2f}" in c.value for c in at.sidebar.caption)
     at.number_input(key="grid_seed").set_value(5).run()
     at.sidebar.slider[0].set_value(0.7).run()  # truncation
     at.slider[0].set_value(5).run()  # interpolation frames
