@@ -2,7 +2,7 @@
 
     python -m gan.evaluate --checkpoint checkpoints/cspup64-lean/step_0018565.pt \
         --data /work/shared/data/celeba-test --n 2000 [--inception-weights FILE] [--json]
-    python -m gan.evaluate --checkpoint checkpoints/cspup64-lean/*.pt checkpoints/cspup64-wide/*.pt \
+    python -m gan.evaluate --checkpoint checkpoints/cspup64*/*.pt \
         --data /work/shared/data/celeba-test --baseline /work/shared/data/celeba --n 2000 --json
 
 FID: the Frechet distance between 2048-d pool features of the FID Inception network (pytorch-fid's port of

@@ -55,7 +55,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--g-widths", type=int, nargs="+", help="G channels from 4x4 up to the image size")
     p.add_argument("--d-widths", type=int, nargs="+", help="D channels from size/2 down to 4x4")
     p.add_argument("--g-act", choices=("leakyrelu", "tanh"), default="leakyrelu")
-    p.add_argument("--bottleneck", type=float, default=ModelConfig.bottleneck, help="CSPup long-branch width / output width")
+    p.add_argument("--bottleneck", type=float, default=ModelConfig.bottleneck,
+                   help="CSPup long-branch width / output width")
     p.add_argument("--d-norm", choices=("batch", "spectral", "none"), default="batch")
     # optimisation
     p.add_argument("--loss", choices=("bce", "hinge", "lsgan"), default="bce")
