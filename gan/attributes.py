@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
@@ -27,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gan.checkpoint import FORMAT, CheckpointError, load_generator, save_atomic
+from gan.checkpoint import FORMAT, CheckpointError, load_generator, read_weights_only, save_atomic
 from gan.data import DataError, find_images, load_square, to_unit_range
 from gan.models import Generator
 from gan.sample import latents
@@ -172,19 +170,13 @@ def save_classifier(net: AttributeNet, metrics: dict, path: str | Path) -> None:
 
 def load_classifier(path: str | Path) -> AttributeNet:
     """The attribute classifier saved by train-classifier, in eval mode; CheckpointError if unusable."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"classifier not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is not a readable weights-only PyTorch file: {str(e).splitlines()[0]}") from None
+    ckpt = read_weights_only(path, "classifier")
     if not isinstance(ckpt, dict) or ckpt.get("kind") != "attribute_classifier":
         raise CheckpointError(f"{path} is not an attribute classifier (kind 'attribute_classifier')")
     try:
         net = AttributeNet(ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"])
         net.load_state_dict(ckpt["state_dict"])
-    except (KeyError, TypeError, RuntimeError) as e:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
         raise CheckpointError(f"{path}: classifier weights do not match its description: "
                               f"{str(e).splitlines()[0]}") from None
     net.metrics = ckpt.get("metrics", {})
@@ -270,7 +262,7 @@ def load_directions(ckpt: dict) -> dict | None:
 
 def add_directions(path: str | Path, directions: dict) -> None:
     """Rewrite the checkpoint file atomically with its "directions" key set."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = read_weights_only(path)
     ckpt["directions"] = directions
     save_atomic(ckpt, path)
 

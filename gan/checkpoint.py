@@ -7,7 +7,6 @@ Full training checkpoint (RUN_DIR/checkpoint.pt), a dict with:
     args        the training flags (dict of plain values)
     g_ema, g, d state dicts; opt_g, opt_d optimizer state dicts
     step        global step (D updates done); epoch; pos (batches done in that epoch)
-    rng         {"cpu": ByteTensor, "cuda": ByteTensor or None}
     data        {"source", "images", "skipped", "image_size"}
     metrics     {"seconds", "images_seen", ...}
 Generator-only export (what the app ships): format, kind="generator", config, g_ema (fp16),
@@ -18,7 +17,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -32,6 +31,14 @@ class CheckpointError(ValueError):
     """A file that is not a usable checkpoint; the message says why."""
 
 
+# Keys every checkpoint of a kind must hold, and their types (load_checkpoint checks them).
+REQUIRED = {
+    "train": {"args": dict, "g_ema": dict, "g": dict, "d": dict, "opt_g": dict, "opt_d": dict,
+              "step": int, "epoch": int, "pos": int, "metrics": dict},
+    "generator": {"g_ema": dict, "step": int},
+}
+
+
 def save_atomic(obj: dict, path: str | Path) -> None:
     """torch.save to a temporary file in the same folder, fsync, then rename over path."""
     path = Path(path)
@@ -42,29 +49,49 @@ def save_atomic(obj: dict, path: str | Path) -> None:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def remove_stale_temporaries(folder: str | Path) -> None:
+    """Delete the temporary files that save_atomic leaves behind when its process is killed mid-write."""
+    for tmp in Path(folder).glob(".*.pt.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def read_weights_only(path: str | Path, what: str = "checkpoint") -> object:
+    """torch.load(path, weights_only=True) on the CPU; every way it can fail becomes one CheckpointError."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a {what} file")
+    if not path.is_file():
+        raise CheckpointError(f"{what} not found: {path}")
+    try:
+        with warnings.catch_warnings():  # torch warns about old pickle protocols before it refuses a file
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{path} holds objects other than tensors and plain values (code or custom "
+                              f"classes); it was refused unread, since loading it could run that code") from None
+    except Exception as e:  # a corrupt file can fail in any way while it is parsed
+        detail = str(e).splitlines()[0] if str(e) else ""
+        raise CheckpointError(f"{path} is not a readable PyTorch file (corrupt or truncated?): "
+                              f"{type(e).__name__} {detail}".rstrip()) from None
+
+
 def load_checkpoint(path: str | Path, kinds: tuple[str, ...] = ("train", "generator")) -> dict:
     """Load and validate a checkpoint dict with weights_only=True; CheckpointError on anything wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise CheckpointError(f"{path} holds objects other than tensors and plain values; "
-                              f"refused to load it (weights_only): {str(e).splitlines()[0]}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path} is not a readable PyTorch file (corrupt or truncated?): "
-                              f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    ckpt = read_weights_only(path)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan-lab checkpoint (expected format {FORMAT!r})")
     if ckpt.get("kind") not in kinds:
         raise CheckpointError(f"{path} is a {ckpt.get('kind')!r} checkpoint; expected one of {kinds}")
+    for key, kind in REQUIRED[ckpt["kind"]].items():
+        if not isinstance(ckpt.get(key), kind):
+            raise CheckpointError(f"{path} is damaged: its {key!r} is missing or not a {kind.__name__}")
     try:
         ckpt["model_config"] = ModelConfig(**ckpt["config"])
     except (KeyError, TypeError, ValueError) as e:

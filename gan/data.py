@@ -28,15 +28,22 @@ class DataError(ValueError):
     """A data folder that cannot be used; the message says why."""
 
 
+def celeba_base(root: Path) -> Path | None:
+    """The folder holding list_eval_partition.txt and img_align_celeba if root is a torchvision CelebA root."""
+    for base in (root / "celeba", root):
+        if (base / "list_eval_partition.txt").is_file() and (base / "img_align_celeba").is_dir():
+            return base
+    return None
+
+
 def celeba_split_files(root: Path, split: int = 0) -> list[Path] | None:
     """Files of one official split (0 train, 1 valid, 2 test) if root is a torchvision CelebA root, else None."""
-    for base in (root / "celeba", root):
-        partition, images = base / "list_eval_partition.txt", base / "img_align_celeba"
-        if partition.is_file() and images.is_dir():
-            names = [line.split() for line in partition.read_text().splitlines() if line.strip()]
-            wanted = [images / name for name, part in names if int(part) == split]
-            return [p for p in wanted if p.is_file()]
-    return None
+    base = celeba_base(root)
+    if base is None:
+        return None
+    names = [line.split() for line in (base / "list_eval_partition.txt").read_text().splitlines() if line.strip()]
+    wanted = [base / "img_align_celeba" / name for name, part in names if int(part) == split]
+    return [p for p in wanted if p.is_file()]
 
 
 def find_images(root: str | Path) -> list[Path]:
@@ -110,6 +117,8 @@ class ImageSet:
 def load_dataset(root: str | Path, size: int, cache: bool = True, log=print) -> ImageSet:
     """Find, decode (once: a uint8 .npy cache keyed by the files and size) and return all images."""
     paths = find_images(root)
+    if celeba_base(Path(root)) is not None:
+        log(f"data: {root} is a CelebA root: using its official train split ({len(paths)} images)")
     key = cache_key(paths, size)
     cache_file = CACHE_DIR / f"{key}.npy"
     skip_file = CACHE_DIR / f"{key}.skipped"

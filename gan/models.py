@@ -33,6 +33,9 @@ class ModelConfig:
             raise ValueError(f"g_widths needs {blocks + 1} entries for {self.image_size}px, got {len(self.g_widths)}")
         if len(self.d_widths) != blocks:
             raise ValueError(f"d_widths needs {blocks} entries for {self.image_size}px, got {len(self.d_widths)}")
+        if self.latent < 1 or min(self.g_widths + self.d_widths) < 1 or not self.bottleneck > 0:
+            raise ValueError(f"sizes must be positive: latent {self.latent}, g_widths {self.g_widths}, "
+                             f"d_widths {self.d_widths}, bottleneck {self.bottleneck}")
         if any(w % 2 for w in self.g_widths[:-1]):
             raise ValueError(f"g_widths must be even (CSPup splits channels in halves), got {self.g_widths}")
         if self.g_act not in ACTIVATIONS:

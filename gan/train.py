@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torchvision.utils import save_image
 
-from gan.checkpoint import FORMAT, CheckpointError, export_generator, load_checkpoint, save_atomic
+from gan.checkpoint import (FORMAT, CheckpointError, export_generator, load_checkpoint, remove_stale_temporaries,
+                            save_atomic)
 from gan.data import DataError, batches, load_dataset
 from gan.models import Discriminator, Generator, ModelConfig, count_params, default_widths, init_weights
 
@@ -91,13 +92,22 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+LIMITS = ("max_steps", "epochs", "max_minutes")
+
+
 def resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """The run's saved flags, overridden by the stopping limits given on this command line."""
+    """The run's saved flags, overridden by what this command line gives of the limits, data and machinery.
+
+    Limits given here replace the saved ones together: `--resume RUN --epochs 30` extends a run that
+    stopped at `--max-steps 5000`. Without any, the saved limits hold (a run cut short continues to them).
+    """
     ckpt_path = Path(args.resume) / "checkpoint.pt"
     saved = load_checkpoint(ckpt_path, kinds=("train",))["args"]
     merged = argparse.Namespace(**{**vars(args), **saved})
-    for key in ("max_steps", "epochs", "max_minutes", "device", "threads", "compile"):
-        if getattr(args, key) != parser.get_default(key):
+    given = lambda key: getattr(args, key) != parser.get_default(key)  # noqa: E731
+    overrides = (LIMITS if any(map(given, LIMITS)) else ()) + ("data", "device", "threads", "compile")
+    for key in overrides:
+        if key in LIMITS or given(key):
             setattr(merged, key, getattr(args, key))
     merged.resume, merged.out = args.resume, args.resume
     return merged
@@ -257,8 +267,6 @@ class Trainer:
             "g_ema": self.g_ema.state_dict(), "g": self.g.state_dict(), "d": self.d.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "step": self.step, "epoch": self.epoch, "pos": self.pos,
-            "rng": {"cpu": torch.get_rng_state(),
-                    "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None},
             "data": self.data.describe(), "snapshots_done": self.snapshots_done,
             "metrics": {"seconds": round(self.seconds, 1), "images_seen": self.step * self.args.batch_size * self.world,
                         "params_g": count_params(self.g), "params_d": count_params(self.d)},
@@ -270,15 +278,23 @@ class Trainer:
                 getattr(self, name).load_state_dict(ckpt[name])
             self.opt_g.load_state_dict(ckpt["opt_g"])
             self.opt_d.load_state_dict(ckpt["opt_d"])
-        except (KeyError, RuntimeError, ValueError) as e:
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as e:
             raise CheckpointError(f"checkpoint does not match this model: {str(e).splitlines()[0]}") from None
         self.step, self.epoch, self.pos = ckpt["step"], ckpt["epoch"], ckpt["pos"]
-        self.seconds = float(ckpt["metrics"]["seconds"])
+        self.seconds = float(ckpt["metrics"].get("seconds", 0.0))
         self.snapshots_done = list(ckpt.get("snapshots_done", []))
-        torch.set_rng_state(ckpt["rng"]["cpu"])
-        if self.device.type == "cuda" and ckpt["rng"]["cuda"] is not None:
-            torch.cuda.set_rng_state(ckpt["rng"]["cuda"], self.device)
+        if self.main:
+            remove_stale_temporaries(self.out)
+            remove_stale_temporaries(self.out / "snapshots")
+            self.trim_losses()
         self.log(f"resumed {self.out} at step {self.step} (epoch {self.epoch})")
+
+    def trim_losses(self) -> None:
+        """Drop the losses.csv rows logged after the checkpoint: the resumed run logs those steps again."""
+        path = self.out / "losses.csv"
+        if path.exists():
+            header, *rows = path.read_text().splitlines(keepends=True)
+            path.write_text(header + "".join(r for r in rows if int(r.split(",", 1)[0]) <= self.step))
 
     def save(self) -> None:
         """Checkpoint, sample grid and current snapshot state; rank 0 only."""
@@ -323,10 +339,16 @@ class Trainer:
             fractions.append(self.seconds / (a.max_minutes * 60))
         return max(fractions)
 
+    def noise(self) -> torch.Generator:
+        """This step's source of latents, seeded by (seed, step, rank): a resumed run, DDP or not,
+        draws exactly the latents an unbroken one would, with no generator state to save."""
+        return torch.Generator(self.device).manual_seed(hash((self.args.seed, self.step, self.rank)) % 2**63)
+
     def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
         a = self.args
         real = real.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else real
-        z = torch.randn(len(real), self.cfg.latent, device=self.device)
+        noise = self.noise()
+        z = torch.randn(len(real), self.cfg.latent, device=self.device, generator=noise)
         with self.autocast:
             fake = self.g_train(z)
         # D: real and fake in separate batches (separate BatchNorm statistics), gradients summed.
@@ -346,7 +368,7 @@ class Trainer:
         for i in range(a.g_steps):
             if i:
                 with self.autocast:
-                    fake = self.g_train(torch.randn_like(z))
+                    fake = self.g_train(torch.randn(z.shape, device=self.device, generator=noise))
             self.opt_g.zero_grad(set_to_none=True)
             with self.autocast:
                 loss_g = g_loss_fn(a.loss, self.d(fake).float())
@@ -414,10 +436,11 @@ class Trainer:
 
     def stream(self):
         """Batches continuing from (epoch, pos); the position counts batches into the epoch."""
-        it = batches(self.images, self.args.batch_size, self.args.seed, self.epoch, self.rank, self.world)
         steps_per_epoch = len(self.images) // self.world // self.args.batch_size
-        skip = self.pos % steps_per_epoch if steps_per_epoch else 0
-        for _ in range(skip):
+        # A run stopped after an epoch's last batch has pos == steps_per_epoch: go on with the next epoch.
+        self.epoch, self.pos = self.epoch + self.pos // steps_per_epoch, self.pos % steps_per_epoch
+        it = batches(self.images, self.args.batch_size, self.args.seed, self.epoch, self.rank, self.world)
+        for _ in range(self.pos):
             next(it)
         for epoch, batch in it:
             if epoch != self.epoch:

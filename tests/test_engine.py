@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from PIL import Image
 
 from conftest import ROOT, TINY_MODEL
 import gan.sample
-from gan import train
+from gan import attributes, evaluate, train
 from gan.checkpoint import CheckpointError, load_checkpoint, load_generator, save_atomic
 from gan.data import DataError, batches, find_images, load_dataset
 from gan.models import CSPup, Discriminator, Generator, ModelConfig, default_widths
@@ -38,15 +39,20 @@ def test_gradient_reaches_both_branches():
     assert all(m.weight.grad.abs().sum() > 0 for m in block.long if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d))
 
 
-def test_branches_read_different_halves():
-    """The short branch sees only the first half of the channels, the long branch only the second."""
+@torch.no_grad()
+def test_forward_gives_the_first_half_to_the_short_branch_and_the_second_to_the_long():
+    """With one branch silenced, the block's output follows one half of the input channels and ignores the other."""
     block = CSPup(8, 4).eval()
     x = torch.randn(1, 8, 4, 4)
-    y = x.clone()
-    y[:, :4] += 1.0  # change the first half only
-    short_x, short_y = block.short(x[:, :4]), block.short(y[:, :4])
-    long_x, long_y = block.long(x[:, 4:]), block.long(y[:, 4:])
-    assert not torch.allclose(short_x, short_y) and torch.allclose(long_x, long_y)
+    first, second = x.clone(), x.clone()
+    first[:, :4] += 1.0
+    second[:, 4:] += 1.0
+    short_weight = block.short.weight.clone()
+    block.short.weight.zero_()  # only the long branch speaks
+    assert torch.allclose(block(x), block(first)) and not torch.allclose(block(x), block(second))
+    block.short.weight.copy_(short_weight)
+    block.long[-1].weight.zero_()  # only the short branch speaks
+    assert torch.allclose(block(x), block(second)) and not torch.allclose(block(x), block(first))
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])
@@ -92,6 +98,9 @@ def test_celeba_root_uses_the_official_train_split(tmp_path):
         Image.new("RGB", (8, 8)).save(root / f"{i:06d}.jpg")
     (tmp_path / "celeba" / "list_eval_partition.txt").write_text("000001.jpg 0\n000002.jpg 1\n000003.jpg 0\n000004.jpg 2\n")
     assert [p.name for p in find_images(tmp_path)] == ["000001.jpg", "000003.jpg"]
+    logs: list[str] = []
+    assert len(load_dataset(tmp_path, 8, cache=False, log=logs.append).images) == 2
+    assert any("official train split (2 images)" in line for line in logs)
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "no_images"])
@@ -137,20 +146,35 @@ def test_three_step_run_writes_checkpoint_grid_csv_and_snapshots(image_folder, t
     assert meta["kind"] == "generator" and g(torch.randn(2, 16)).shape == (2, 3, 32, 32)
 
 
-def test_resume_continues_exactly(image_folder, tmp_path):
-    """3 steps + resume to 5 gives the same weights as 5 steps straight."""
-    data = ["--data", str(image_folder)]
-    assert run_train(*data, "--out", str(tmp_path / "straight"), "--max-steps", "5") == 0
-    assert run_train(*data, "--out", str(tmp_path / "split"), "--max-steps", "3") == 0
-    assert train.main(["--resume", str(tmp_path / "split"), "--max-steps", "5"]) == 0
-    a = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
-    b = load_checkpoint(tmp_path / "split" / "checkpoint.pt")
-    assert b["step"] == 5
+def assert_same_weights(a: dict, b: dict) -> None:
     for name in ("g", "d", "g_ema"):
         for k in a[name]:
             torch.testing.assert_close(a[name][k], b[name][k], msg=f"{name}.{k}")
-    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "split" / "losses.csv"))]
-    assert steps == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("stop", [3, 6])  # mid-epoch, and right at the end of the first epoch (6 batches)
+def test_resume_continues_exactly(image_folder, tmp_path, stop):
+    """`stop` steps + resume to 8 gives the same weights, epoch and log as 8 steps straight."""
+    data = ["--data", str(image_folder)]
+    assert run_train(*data, "--out", str(tmp_path / "straight"), "--max-steps", "8") == 0
+    split = tmp_path / "split"
+    assert run_train(*data, "--out", str(split), "--max-steps", str(stop)) == 0
+    with open(split / "losses.csv", "a") as f:  # as if killed after logging past its last checkpoint
+        f.write("99,0,396,1.0,0.1,0.1,0.5,0.5,10\n")
+    (split / ".checkpoint.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    assert train.main(["--resume", str(split), "--max-steps", "8"]) == 0
+    a, b = load_checkpoint(tmp_path / "straight" / "checkpoint.pt"), load_checkpoint(split / "checkpoint.pt")
+    assert (b["step"], b["epoch"], b["pos"]) == (a["step"], a["epoch"], a["pos"]) == (8, 1, 2)
+    assert_same_weights(a, b)
+    assert [int(r["step"]) for r in csv.DictReader(open(split / "losses.csv"))] == list(range(1, 9))
+    assert not list(split.glob("*.tmp"))
+
+
+def test_resume_with_a_new_kind_of_limit_extends_the_run(image_folder, tmp_path):
+    out = tmp_path / "run"
+    assert run_train("--data", str(image_folder), "--out", str(out), "--max-steps", "2") == 0
+    assert train.main(["--resume", str(out), "--epochs", "1"]) == 0  # the saved --max-steps 2 no longer applies
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 6
 
 
 def test_report_preset_sets_the_reports_knobs(image_folder, tmp_path):
@@ -194,16 +218,23 @@ def test_ctrl_c_saves_before_exiting(image_folder, tmp_path):
     assert load_checkpoint(out / "checkpoint.pt")["step"] >= 1
 
 
-def test_two_process_gloo_ddp_run(image_folder, tmp_path):
-    out = tmp_path / "ddp"
+def torchrun(*args: str) -> None:
+    """A 2-process gloo run of gan.train on the CPU."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "gan.train", *TINY_MODEL, "--data", str(image_folder), "--out", str(out),
-                             "--max-steps", "3", "--device", "cpu"],
+                             "-m", "gan.train", *args, "--device", "cpu"],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    ckpt = load_checkpoint(out / "checkpoint.pt")
-    assert ckpt["step"] == 3 and ckpt["metrics"]["images_seen"] == 3 * 4 * 2
+
+
+def test_two_process_gloo_ddp_run_and_exact_resume(image_folder, tmp_path):
+    data = [*TINY_MODEL, "--data", str(image_folder)]
+    torchrun(*data, "--out", str(tmp_path / "straight"), "--max-steps", "4")
+    ckpt = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    assert ckpt["step"] == 4 and ckpt["metrics"]["images_seen"] == 4 * 4 * 2
+    torchrun(*data, "--out", str(tmp_path / "split"), "--max-steps", "2")
+    torchrun("--resume", str(tmp_path / "split"), "--max-steps", "4")
+    assert_same_weights(ckpt, load_checkpoint(tmp_path / "split" / "checkpoint.pt"))
 
 
 # ---- checkpoints ------------------------------------------------------------------------------
@@ -212,15 +243,27 @@ class Evil:
         return (os.system, ("touch PWNED",))
 
 
-def bad_files(tmp_path: Path, good: Path) -> dict[str, Path]:
-    files = {"truncated": tmp_path / "truncated.pt", "garbage": tmp_path / "garbage.pt",
-             "foreign": tmp_path / "foreign.pt", "code": tmp_path / "code.pt", "missing": tmp_path / "nope.pt"}
-    files["truncated"].write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    files["garbage"].write_bytes(b"\x00\x01 not a checkpoint")
-    torch.save({"state_dict": {"w": torch.zeros(2)}}, files["foreign"])
-    with open(files["code"], "wb") as f:
-        pickle.dump({"format": "gan-lab/1", "payload": Evil()}, f)
-    return files
+def bad_file(tmp_path: Path, good: Path, kind: str) -> Path:
+    """An unusable checkpoint file of one kind, made from a good file, as RUN_DIR/checkpoint.pt of its own folder."""
+    path = tmp_path / "bad" / kind / "checkpoint.pt"
+    path.parent.mkdir(parents=True)
+    if kind == "truncated":
+        path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif kind in ("garbage", "empty"):
+        path.write_bytes(b"\x00\x01 not a checkpoint" if kind == "garbage" else b"")
+    elif kind == "foreign":
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
+    elif kind == "code":
+        with open(path, "wb") as f:
+            pickle.dump({"format": "gan-lab/1", "payload": Evil()}, f)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind in ("bad_config", "damaged"):  # readable gan-lab dicts with impossible contents
+        ckpt = torch.load(good, weights_only=True)
+        bad = {**ckpt, "config": {**ckpt["config"], "latent": -1}} if kind == "bad_config" else \
+            {k: v for k, v in ckpt.items() if k != "args"}
+        torch.save(bad, path)
+    return path  # "missing": nothing written
 
 
 @pytest.fixture
@@ -230,22 +273,43 @@ def trained(image_folder, tmp_path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("kind", ["truncated", "garbage", "foreign", "code", "missing"])
-def test_bad_checkpoints_give_one_clear_error(trained, tmp_path, kind, capsys, monkeypatch):
+def cli_error(command: Callable[[], int | None], capsys) -> str:
+    """What a CLI printed when it refused its input: it must exit non-zero with one `error:` line."""
+    try:
+        code = command()
+    except SystemExit as e:  # argparse-style exits: SystemExit("error: ...")
+        code, message = 1, str(e.code)
+    else:
+        message = capsys.readouterr().err
+    assert code != 0 and message.startswith("error: ") and "Traceback" not in message, message
+    return message
+
+
+@pytest.mark.parametrize("kind", ["truncated", "garbage", "empty", "foreign", "code", "missing", "folder",
+                                  "bad_config", "damaged"])
+def test_bad_checkpoints_give_one_clear_error_in_every_cli(trained, tmp_path, kind, capsys, monkeypatch):
+    path = bad_file(tmp_path, trained / "checkpoint.pt", kind)
+    classifier = str(ROOT / "checkpoints" / "attributes.pt")
     monkeypatch.chdir(tmp_path)
-    path = bad_files(tmp_path, trained / "checkpoint.pt")[kind]
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
-    assert sample_main(["--checkpoint", str(path), "--grid", str(tmp_path / "g.png")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and "Traceback" not in err
+    cli_error(lambda: sample_main(["--checkpoint", str(path), "--grid", str(tmp_path / "g.png")]), capsys)
+    cli_error(lambda: train.main(["--resume", str(path.parent)]), capsys)
+    cli_error(lambda: evaluate.main(["--checkpoint", str(path), "--data", str(tmp_path), "--classifier", classifier]),
+              capsys)
+    cli_error(lambda: attributes.main(["fit-directions", "--checkpoint", str(path), "--classifier", classifier]), capsys)
+    if kind == "code":
+        assert "refused unread" in cli_error(lambda: sample_main(["--checkpoint", str(path), "--out", "x"]), capsys)
     assert not (tmp_path / "PWNED").exists()
 
 
-def test_resume_from_a_bad_checkpoint_is_a_clear_error(trained, capsys):
-    (trained / "checkpoint.pt").write_bytes(b"garbage")
-    assert train.main(["--resume", str(trained)]) == 2
-    assert "error:" in capsys.readouterr().err
+@pytest.mark.parametrize("kind", ["truncated", "garbage", "empty", "code", "folder"])
+def test_bad_classifier_files_give_one_clear_error(trained, tmp_path, kind, capsys):
+    path = bad_file(tmp_path, ROOT / "checkpoints" / "attributes.pt", kind)
+    generator = str(trained / "checkpoint.pt")
+    cli_error(lambda: evaluate.main(["--checkpoint", generator, "--data", str(tmp_path), "--classifier", str(path)]),
+              capsys)
+    cli_error(lambda: attributes.main(["fit-directions", "--checkpoint", generator, "--classifier", str(path)]), capsys)
 
 
 def test_atomic_save_never_leaves_a_partial_file(tmp_path, monkeypatch):
