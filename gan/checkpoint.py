@@ -73,9 +73,10 @@ def read_weights_only(path: str | Path, what: str = "checkpoint") -> object:
         with warnings.catch_warnings():  # torch warns about old pickle protocols before it refuses a file
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(f"{path} holds objects other than tensors and plain values (code or custom "
-                              f"classes); it was refused unread, since loading it could run that code") from None
+    except pickle.UnpicklingError:  # the weights-only unpickler cannot tell garbage from a pickle carrying code
+        raise CheckpointError(f"{path} is not a readable weights-only PyTorch file: it is corrupt, or it holds "
+                              f"objects other than tensors and plain values (code, custom classes) and was "
+                              f"refused unread") from None
     except Exception as e:  # a corrupt file can fail in any way while it is parsed
         detail = str(e).splitlines()[0] if str(e) else ""
         raise CheckpointError(f"{path} is not a readable PyTorch file (corrupt or truncated?): "
