@@ -104,11 +104,13 @@ def resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> a
     ckpt_path = Path(args.resume) / "checkpoint.pt"
     saved = load_checkpoint(ckpt_path, kinds=("train",))["args"]
     merged = argparse.Namespace(**{**vars(args), **saved})
-    given = lambda key: getattr(args, key) != parser.get_default(key)  # noqa: E731
-    overrides = (LIMITS if any(map(given, LIMITS)) else ()) + ("data", "device", "threads", "compile")
-    for key in overrides:
-        if key in LIMITS or given(key):
-            setattr(merged, key, getattr(args, key))
+
+    def given(key: str) -> bool:
+        return getattr(args, key) != parser.get_default(key)
+
+    replaced = LIMITS if any(map(given, LIMITS)) else ()
+    for key in (*replaced, *(k for k in ("data", "device", "threads", "compile") if given(k))):
+        setattr(merged, key, getattr(args, key))
     merged.resume, merged.out = args.resume, args.resume
     return merged
 
@@ -294,7 +296,8 @@ class Trainer:
         path = self.out / "losses.csv"
         if path.exists():
             header, *rows = path.read_text().splitlines(keepends=True)
-            path.write_text(header + "".join(r for r in rows if int(r.split(",", 1)[0]) <= self.step))
+            step = [r.split(",", 1)[0] for r in rows]
+            path.write_text(header + "".join(r for r, n in zip(rows, step) if n.isdigit() and int(n) <= self.step))
 
     def save(self) -> None:
         """Checkpoint, sample grid and current snapshot state; rank 0 only."""
