@@ -29,7 +29,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gan.toy import generate  # noqa: E402
+from gan.toy.model import generate  # noqa: E402
 
 
 def report_loop(A: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

@@ -23,8 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_toy import target  # noqa: E402
-from gan.toy import (G_OPTIMIZERS, Optimizer, ToyConfig, as_matrix, closest_equivalent, kron_matrix,  # noqa: E402
-                     singular_ratio, train)
+from gan.toy.model import as_matrix, kron_matrix  # noqa: E402
+from gan.toy.optim import G_OPTIMIZERS, Optimizer  # noqa: E402
+from gan.toy.symmetries import closest_equivalent, singular_ratio  # noqa: E402
+from gan.toy.training import ToyConfig, train  # noqa: E402
 
 TOLERANCE = 0.05
 

@@ -3,8 +3,8 @@ import streamlit as st
 import torch
 
 from gan.serving import configure_torch
-from gan.toy import PRESETS, generate, preset_entries
-from gan.toy_plots import basis_figure, matrix_figure, noise_figure, png
+from gan.toy.model import PRESETS, generate, preset_entries
+from gan.toy.plots import basis_figure, matrix_figure, noise_figure, png
 
 configure_torch()
 st.set_page_config(page_title="Basis transforms · GAN lab", layout="wide")

@@ -4,10 +4,11 @@ import streamlit as st
 import torch
 
 from gan.serving import LIVE_TRAINING, configure_torch
-from gan.toy import (D_OPTIMIZERS, G_OPTIMIZERS, LOSS_NAMES, LOSSES, OPTIMIZER_NAMES, REGIMES, WHY_EQUIVALENT,
-                     Diverged, ToyConfig, ToyGAN, as_matrix, closest_equivalent, history_csv, near_singular_note,
-                     validate)
-from gan.toy_plots import outputs_figure
+from gan.toy.model import as_matrix
+from gan.toy.optim import D_OPTIMIZERS, G_OPTIMIZERS, OPTIMIZER_NAMES
+from gan.toy.plots import outputs_figure
+from gan.toy.symmetries import WHY_EQUIVALENT, closest_equivalent, near_singular_note
+from gan.toy.training import LOSS_NAMES, LOSSES, REGIMES, Diverged, ToyConfig, ToyGAN, history_csv, validate
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute

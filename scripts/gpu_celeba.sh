@@ -18,12 +18,13 @@ PY
 python3 -m gan.train --data "$data" --out /tmp/smoke --max-steps 30 --log-every 10 --snapshots 1.0 || exit 1
 common=(--data "$data" --max-minutes "$minutes" --log-every 200 --checkpoint-minutes 3 "$@")
 lean=(--g-widths 1024 128 64 32 16 --bottleneck 0.25)
-python3 -m gan.train "${common[@]}" --out runs/A --batch-size 128 "${lean[@]}" > runs_A.log 2>&1 &
-python3 -m gan.train "${common[@]}" --out runs/B --batch-size 128 --g-widths 512 192 64 32 16 --bottleneck 0.25 > runs_B.log 2>&1 &
-python3 -m gan.train "${common[@]}" --out runs/C --batch-size 64 "${lean[@]}" > runs_C.log 2>&1 &
+logs="$out/logs"  # under the output folder: a trip cut short still brings its logs back
+mkdir -p "$logs"
+python3 -m gan.train "${common[@]}" --out runs/A --batch-size 128 "${lean[@]}" > "$logs/A.log" 2>&1 &
+python3 -m gan.train "${common[@]}" --out runs/B --batch-size 128 --g-widths 512 192 64 32 16 --bottleneck 0.25 > "$logs/B.log" 2>&1 &
+python3 -m gan.train "${common[@]}" --out runs/C --batch-size 64 "${lean[@]}" > "$logs/C.log" 2>&1 &
 wait
-tail -n 3 runs_A.log runs_B.log runs_C.log
-mkdir -p "$out"
+tail -n 3 "$logs"/*.log
 snaps() { ls runs/$1/snapshots/*.pt; }
 A=($(snaps A)); B=($(snaps B)); C=($(snaps C))
 ls runs/*/snapshots
@@ -31,5 +32,5 @@ ls runs/*/snapshots
 tar cf "$out/A1.tar" "${A[@]:0:2}"; tar cf "$out/A2.tar" "${A[@]:2:2}"; tar cf "$out/A3.tar" "${A[@]:4}"
 tar cf "$out/B.tar" "${B[@]: -2}"
 tar cf "$out/C.tar" "${C[@]: -2}"
-tar czf "$out/logs.tgz" runs/*/samples runs/*/losses.csv runs/*/args.json runs_*.log
+tar czf "$out/logs.tgz" runs/*/samples runs/*/losses.csv runs/*/args.json -C "$out" logs && rm -r "$logs"  # 6 files in all
 ls -la "$out"

@@ -10,9 +10,11 @@ import pytest
 import torch
 
 from conftest import ROOT
-from gan.toy import (ROTATE_BELOW, Diverged, Optimizer, ToyConfig, ToyGAN, closest_equivalent, equivalents, generate,
-                     history_csv, kron_matrix, kron_transform, main, near_singular_note, singular_ratio,
-                     symmetric_error, train, validate)
+from gan.toy.__main__ import main
+from gan.toy.model import ROTATE_BELOW, generate, kron_matrix, kron_transform
+from gan.toy.optim import Optimizer
+from gan.toy.symmetries import closest_equivalent, equivalents, near_singular_note, singular_ratio, symmetric_error
+from gan.toy.training import Diverged, ToyConfig, ToyGAN, history_csv, train, validate
 
 A_REPORT = torch.tensor([[0.7, 0.9], [0.1, 0.6]])
 

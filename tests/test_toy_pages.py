@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from gan.toy import PRESETS, preset_entries
+from gan.toy.model import PRESETS, preset_entries
 
 BASIS = str(ROOT / "pages" / "1_Basis_transforms.py")
 RECOVERY = str(ROOT / "pages" / "2_Weight_recovery.py")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from gan.toy import generate, kron_matrix  # noqa: E402
+from gan.toy.model import generate, kron_matrix  # noqa: E402
 
 
 def basis_label(i: int, n: int) -> str:

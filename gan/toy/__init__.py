@@ -1,0 +1,9 @@
+"""A GAN you can solve by hand: the generator is one 2x2 matrix A applied along every axis of the noise.
+
+    model       G_A(z) = tanh((A ⊗ ... ⊗ A) z) through kron_transform, and the discriminator D
+    symmetries  the matrices equivalent to W, the symmetric error, the conditioning note
+    optim       SGD, Adam and full-matrix Adam, written out
+    plots       matplotlib figures for the Basis transforms page
+    training    ToyConfig, ToyGAN (one run, stepped on demand), train, the history
+    __main__    python -m gan.toy recover | report
+"""

@@ -1,0 +1,228 @@
+"""One training run of the toy GAN: its settings, the losses, the three regimes and the history of every step."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from gan.toy.model import PRESETS, Discriminator, as_matrix, generate, noise
+from gan.toy.optim import D_OPTIMIZERS, G_OPTIMIZERS, Optimizer
+from gan.toy.symmetries import equivalents
+
+REGIMES = ("joint", "discriminator", "generator")
+LOSSES = ("bce", "lsq", "fm")
+LOSS_NAMES = {"fm": "feature matching", "lsq": "least squares (MSE)", "bce": "non-saturating BCE"}
+MAX_N = 10
+MAX_WEIGHT = 1e3  # |A| beyond this saturates tanh everywhere: the run has diverged
+HISTORY_KEYS = ("step", "d_loss", "g_loss", "d_real", "d_fake",
+                "a00", "a01", "a10", "a11", "grad_norm", "error", "ema_error", "match")
+
+
+class Diverged(RuntimeError):
+    """Training produced a non-finite loss or weight."""
+
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    target: tuple[float, float, float, float] = PRESETS["the report's target W"]  # W, row by row
+    init: tuple[float, float, float, float] | None = None  # A at step 0; None: U[0, 1] entries by seed
+    n: int = 3  # N = 2^n
+    regime: str = "joint"
+    loss: str = "bce"
+    d_opt: str = "adam"
+    g_opt: str = "adam-full"
+    lr_d: float = 7e-3
+    lr_g: float = 1e-2
+    momentum: float = 0.9  # SGD only
+    k_d: int = 1
+    k_g: int = 1
+    batch: int = 128
+    hidden: int = 32  # D's width
+    pretrain: int = 200  # generator regime: D steps against the initial G before D is frozen
+    steps: int = 500
+    ema: float = 0.99  # decay of the running average of A that a run reports; 0: the last A
+    seed: int = 0
+
+
+def validate(cfg: ToyConfig) -> None:
+    """Raise ValueError with a readable message for any setting out of range."""
+    checks = [
+        (len(cfg.target) == 4, "the target needs four entries"),
+        (all(math.isfinite(v) for v in cfg.target), "the target's entries must be finite numbers"),
+        (cfg.init is None or (len(cfg.init) == 4 and all(math.isfinite(v) for v in cfg.init)),
+         "the initial A needs four finite entries"),
+        (1 <= cfg.n <= MAX_N, f"n must be between 1 and {MAX_N} (N = 2 .. {2 ** MAX_N})"),
+        (cfg.regime in REGIMES, f"regime must be one of {', '.join(REGIMES)}"),
+        (cfg.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
+        (cfg.d_opt in D_OPTIMIZERS, f"D's optimizer is one of {', '.join(D_OPTIMIZERS)} (full-matrix Adam is for G)"),
+        (cfg.g_opt in G_OPTIMIZERS, f"G's optimizer is one of {', '.join(G_OPTIMIZERS)}"),
+        (0 <= cfg.ema < 1, "the averaging decay ema must be in [0, 1)"),
+        (cfg.lr_d > 0 and cfg.lr_g > 0, "learning rates must be positive"),
+        (0 <= cfg.momentum < 1, "momentum must be in [0, 1)"),
+        (cfg.k_d >= 1 and cfg.k_g >= 1, "k_d and k_g must be at least 1"),
+        (cfg.batch >= 2, "the batch needs at least 2 samples"),
+        (cfg.hidden >= 1, "D needs at least one hidden unit"),
+        (cfg.pretrain >= 0, "pretrain steps cannot be negative"),
+        (cfg.steps >= 1, "steps must be at least 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
+def criterion(loss: str, out: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean loss of D's outputs against 1 (real) / 0 (fake) labels: least squares, else BCE on logits."""
+    if loss == "lsq":
+        return F.mse_loss(out, labels)
+    return F.binary_cross_entropy_with_logits(out, labels)
+
+
+# ------------------------------------------------------------------------------------------ training
+
+class ToyGAN:
+    """One training run: A, D, their optimizers, the noise generator and the history, stepped on demand."""
+
+    def __init__(self, cfg: ToyConfig):
+        validate(cfg)
+        self.cfg = cfg
+        self.N = 2 ** cfg.n
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.W = as_matrix(cfg.target)
+        self.targets = equivalents(self.W, cfg.n)
+        self.target_entries = [M.flatten().tolist() for _, M in self.targets]  # plain floats: cheap per step
+        init = as_matrix(cfg.init) if cfg.init is not None else torch.rand(2, 2, generator=self.gen)
+        self.A0 = init.clone()
+        self.A = init.clone().requires_grad_()
+        self.A_ema = init.clone()
+        self.D = Discriminator(generate(self.W, noise(max(4096, 4 * self.N), self.N, self.gen)), cfg.hidden, self.gen)
+        self.opt_d = Optimizer(cfg.d_opt, list(self.D.parameters()), cfg.lr_d, cfg.momentum)
+        self.opt_g = Optimizer(cfg.g_opt, [self.A], cfg.lr_g, cfg.momentum)
+        self.labels = torch.cat([torch.ones(cfg.batch), torch.zeros(cfg.batch)])
+        self.history: list[dict] = []
+
+    @property
+    def step_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.cfg.steps
+
+    def trains(self) -> tuple[bool, bool]:
+        """(D trains, G trains) at the current step of the regime."""
+        if self.cfg.regime == "discriminator":
+            return True, False
+        if self.cfg.regime == "generator":
+            pretraining = self.step_count < self.cfg.pretrain
+            return pretraining, not pretraining
+        return True, True
+
+    def real(self) -> torch.Tensor:
+        return generate(self.W, noise(self.cfg.batch, self.N, self.gen))
+
+    def fake(self) -> torch.Tensor:
+        return generate(self.A, noise(self.cfg.batch, self.N, self.gen))
+
+    def d_step(self, update: bool) -> tuple[float, float, float]:
+        """D's loss on fresh real and fake batches (summed over the two), mean D(real), mean D(fake).
+
+        D moves only if `update`. D(x) is the probability of "real", or the raw score for least squares.
+        """
+        with torch.no_grad():  # real and fake in one transform: W and A stacked
+            z = noise(2 * self.cfg.batch, self.N, self.gen).view(2, -1, self.N)
+            both = generate(torch.stack([self.W, self.A]), z)
+        with torch.set_grad_enabled(update):
+            out = self.D(both.view(-1, self.N))
+            loss = 2 * criterion(self.cfg.loss, out, self.labels)
+        if update:
+            self.opt_d.step(torch.autograd.grad(loss, self.opt_d.params))
+        out = out.detach() if self.cfg.loss == "lsq" else torch.sigmoid(out.detach())
+        d_real, d_fake = out.view(2, -1).mean(1).tolist()
+        return loss.item(), d_real, d_fake
+
+    def g_step(self, update: bool) -> tuple[float, float]:
+        """G's loss on a fresh fake batch and the norm of its gradient wrt A; A moves only if `update`."""
+        fake = self.fake()
+        if self.cfg.loss == "fm":
+            with torch.no_grad():
+                target = self.D.features(self.real()).mean(0)
+            loss = (self.D.features(fake).mean(0) - target).pow(2).sum()
+        else:
+            loss = criterion(self.cfg.loss, self.D(fake), self.labels[: self.cfg.batch])
+        (grad,) = torch.autograd.grad(loss, self.A)
+        if update:
+            self.opt_g.step((grad,))
+        return loss.item(), grad.norm().item()
+
+    def gaps(self, M: torch.Tensor) -> list[float]:
+        """max |M - W'| for each equivalent W' of W, in plain floats: cheaper than tensors at every step."""
+        entries = M.flatten().tolist()
+        return [max(abs(m - w) for m, w in zip(entries, E)) for E in self.target_entries]
+
+    def step(self) -> dict:
+        """One iteration of the regime: k_d D-steps and k_g G-steps; a frozen side is only evaluated once."""
+        train_d, train_g = self.trains()
+        for _ in range(self.cfg.k_d if train_d else 1):
+            d_loss, d_real, d_fake = self.d_step(train_d)
+        for _ in range(self.cfg.k_g if train_g else 1):
+            g_loss, grad_norm = self.g_step(train_g)
+        A = self.A.detach()
+        self.A_ema.lerp_(A, 1 - self.cfg.ema)
+        a00, a01, a10, a11 = A.flatten().tolist()
+        gaps = self.gaps(A)
+        error, ema_error = min(gaps), min(self.gaps(self.A_ema))
+        match = self.targets[gaps.index(error)][0]
+        record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
+                      a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, ema_error=ema_error,
+                      match=match)
+        bad = [k for k in HISTORY_KEYS[1:-1] if not math.isfinite(record[k])]
+        if bad:
+            raise Diverged(f"training diverged at step {record['step']}: {', '.join(bad)} became NaN or "
+                           f"infinite. Try smaller learning rates.")
+        if max(abs(a00), abs(a01), abs(a10), abs(a11)) > MAX_WEIGHT:
+            raise Diverged(f"training diverged at step {record['step']}: A's entries left ±{MAX_WEIGHT:g}, where "
+                           f"tanh is flat and G can learn nothing. Try a smaller generator learning rate.")
+        self.history.append(record)
+        return record
+
+    def train_for(self, seconds: float, max_steps: int) -> int:
+        """Step until `seconds` pass, `max_steps` are taken or the run is done; returns steps taken."""
+        start, taken = time.perf_counter(), 0
+        while taken < max_steps and not self.done and time.perf_counter() - start < seconds:
+            self.step()
+            taken += 1
+        return taken
+
+    def weights(self) -> torch.Tensor:
+        """What the run recovered: the running average of A (decay cfg.ema), as GAN trainers average G's weights.
+
+        The last A jitters around the equilibrium with the noise of every batch; its average does not.
+        """
+        return self.A_ema.clone()
+
+
+def train(cfg: ToyConfig, on_record: Callable[[dict], None] | None = None) -> tuple[ToyGAN, float]:
+    """Run cfg.steps iterations; returns the run and its training time in seconds (setup included)."""
+    start = time.perf_counter()
+    run = ToyGAN(cfg)
+    while not run.done:
+        record = run.step()
+        if on_record:
+            on_record(record)
+    return run, time.perf_counter() - start
+
+
+def history_csv(history: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HISTORY_KEYS)
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
+
