@@ -27,7 +27,7 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torchvision.utils import save_image
+from torchvision.utils import make_grid, save_image
 
 from gan.checkpoint import (FORMAT, CheckpointError, export_generator, load_checkpoint, remove_stale_temporaries,
                             save_atomic)
@@ -80,6 +80,8 @@ def get_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--snapshots", default="0.01,0.05,0.2,0.5,1.0",
                    help="fractions of the run at which to keep a generator-only snapshot")
     p.add_argument("--no-cache", action="store_true", help="do not write the decoded-images cache")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log scalars and sample grids to RUN_DIR/tensorboard (pip install tensorboard)")
     args = p.parse_args(argv)
     if args.preset:  # a preset fills flags the user left at their defaults
         for key, value in PRESETS[args.preset].items():
@@ -109,7 +111,7 @@ def resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> a
         return getattr(args, key) != parser.get_default(key)
 
     replaced = LIMITS if any(map(given, LIMITS)) else ()
-    for key in (*replaced, *(k for k in ("data", "device", "threads", "compile") if given(k))):
+    for key in (*replaced, *(k for k in ("data", "device", "threads", "compile", "tensorboard") if given(k))):
         setattr(merged, key, getattr(args, key))
     merged.resume, merged.out = args.resume, args.resume
     return merged
@@ -123,6 +125,16 @@ def pick_device(name: str, local_rank: int) -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def tensorboard_writer(folder: Path):
+    """A SummaryWriter into folder; ValueError saying what to install when tensorboard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ValueError("--tensorboard needs the tensorboard package, which is not installed: "
+                         "pip install tensorboard") from None
+    return SummaryWriter(str(folder))
 
 
 def model_config(args: argparse.Namespace) -> ModelConfig:
@@ -219,6 +231,7 @@ class Trainer:
             torch.set_num_threads(args.threads)
         self.out = Path(args.out)
         self.main = self.rank == 0
+        self.board = tensorboard_writer(self.out / "tensorboard") if args.tensorboard and self.main else None
         torch.manual_seed(args.seed + self.rank)
 
         self.cfg = model_config(args)
@@ -318,6 +331,9 @@ class Trainer:
             imgs = g(self.fixed_z).float()
         (self.out / "samples").mkdir(parents=True, exist_ok=True)
         save_image(imgs, self.out / "samples" / f"step_{self.step:07d}.png", nrow=8, normalize=True, value_range=(-1, 1))
+        if self.board:
+            self.board.add_image("samples", make_grid(imgs, nrow=8, normalize=True, value_range=(-1, 1)), self.step)
+            self.board.flush()
 
     def snapshot(self, fraction: float) -> None:
         """Write a generator-only file of the (BN-recalibrated) EMA generator."""
@@ -435,6 +451,9 @@ class Trainer:
             writer.writerow([self.step, self.epoch, self.step * self.args.batch_size * self.world,
                              round(self.seconds, 1), *(f"{vals[k]:.4f}" for k in ("d_loss", "g_loss", "d_real", "d_fake")),
                              round(rate)])
+        if self.board:
+            for key, value in {**vals, "img_per_s": rate}.items():
+                self.board.add_scalar(key, value, self.step)
         self.print_progress(vals, rate)
 
     def stream(self):
@@ -479,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if trainer.board:
+            trainer.board.close()
         if dist.is_initialized():
             dist.destroy_process_group()
 
