@@ -25,7 +25,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gan.checkpoint import FORMAT, CheckpointError, load_generator, read_weights_only, save_atomic
+from gan.checkpoint import FORMAT, CheckpointError, check_directions, load_generator, read_weights_only, save_atomic
+from gan.limits import LimitError, check_tensors, on_meta
 from gan.data import DataError, find_images, load_square, to_unit_range
 from gan.models import Generator
 from gan.sample import latents
@@ -169,16 +170,26 @@ def save_classifier(net: AttributeNet, metrics: dict, path: str | Path) -> None:
 
 
 def load_classifier(path: str | Path) -> AttributeNet:
-    """The attribute classifier saved by train-classifier, in eval mode; CheckpointError if unusable."""
+    """The attribute classifier saved by train-classifier, in eval mode; CheckpointError if unusable.
+
+    Its described network is built on the meta device, capped and compared with its weights first (gan.limits).
+    """
     ckpt = read_weights_only(path, "classifier")
     if not isinstance(ckpt, dict) or ckpt.get("kind") != "attribute_classifier":
         raise CheckpointError(f"{path} is not an attribute classifier (kind 'attribute_classifier')")
     try:
-        net = AttributeNet(ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"])
-        net.load_state_dict(ckpt["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
+        names, widths, size = ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"]
+        if not all(isinstance(n, str) for n in names) or not 0 < len(names) <= 1000:
+            raise LimitError("its attribute names are not 1 to 1,000 strings")
+        meta = on_meta(lambda: AttributeNet(names, widths, size), (1, 3, size, size), "classifier")
+        check_tensors(meta.state_dict(), ckpt["state_dict"], "classifier")
+    except LimitError as e:
+        raise CheckpointError(f"{path} cannot be used: {e}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError) as e:
         raise CheckpointError(f"{path}: classifier weights do not match its description: "
-                              f"{str(e).splitlines()[0]}") from None
+                              f"{type(e).__name__} {str(e).splitlines()[0] if str(e) else ''}") from None
+    net = AttributeNet(names, widths, size)
+    net.load_state_dict(ckpt["state_dict"])
     net.metrics = ckpt.get("metrics", {})
     return net.eval()
 
@@ -245,19 +256,16 @@ def effect_curves(g: Generator, classifier: AttributeNet, vectors: torch.Tensor,
 
 
 def load_directions(ckpt: dict) -> dict | None:
-    """The checkpoint's "directions" entry, checked against its latent size; None if it has none."""
-    d = ckpt.get("directions")
-    if d is None:
+    """The checkpoint's "directions" entry as float tensors, checked against its latent size; None if it has none."""
+    if ckpt.get("directions") is None:
         return None
     try:
-        names, vectors, t, scores = d["names"], d["vectors"].float(), d["t"].float(), d["scores"].float()
-    except (KeyError, AttributeError, TypeError) as e:
-        raise CheckpointError(f"checkpoint directions are malformed: missing or wrong {e}") from None
-    latent = ckpt["config"]["latent"]
-    if vectors.shape != (len(names), latent) or scores.shape != (len(names), len(t)):
-        raise CheckpointError(f"checkpoint directions have shape {tuple(vectors.shape)} and scores "
-                              f"{tuple(scores.shape)}; expected ({len(names)}, {latent}) and ({len(names)}, {len(t)})")
-    return {**d, "names": list(names), "vectors": vectors, "t": t, "scores": scores}
+        check_directions(ckpt)
+    except LimitError as e:
+        raise CheckpointError(f"checkpoint directions are unusable: {e}") from None
+    d = ckpt["directions"]
+    return {**d, "names": list(d["names"]), "vectors": d["vectors"].float(), "t": d["t"].float(),
+            "scores": d["scores"].float()}
 
 
 def add_directions(path: str | Path, directions: dict) -> None:

@@ -11,20 +11,31 @@ Full training checkpoint (RUN_DIR/checkpoint.pt), a dict with:
     metrics     {"seconds", "images_seen", ...}
 Generator-only export (what the app ships): format, kind="generator", config, g_ema (fp16),
 step, epoch, data, metrics, and optionally "directions" (attribute name -> latent direction).
+
+Files are untrusted (a class server loads students' uploads). Before torch.load, the file must be
+torch.save's zip format with stored (uncompressed) records and a small pickle: no zip bombs, no
+legacy pickles, no million-object pickles. After it, every network the file describes is built on
+the meta device, capped and compared with the file's tensors (gan/limits.py) before any real weights
+are made. A file of up to 64 MB is so refused or loaded in well under 3 s and 1.5 GB (bench/README.md).
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
 
-from gan.models import Generator, ModelConfig
+from gan.limits import LimitError, check_tensors, on_meta
+from gan.models import Discriminator, Generator, ModelConfig, default_widths
 
 FORMAT = "gan-lab/1"
+MAX_PICKLE_BYTES = 1 << 20  # the object structure of a file; shipped ones have ~10 KB, a train checkpoint ~30 KB
+Source = str | Path | bytes  # a file, or the bytes of an upload
 
 
 class CheckpointError(ValueError):
@@ -62,56 +73,144 @@ def remove_stale_temporaries(folder: str | Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def read_weights_only(path: str | Path, what: str = "checkpoint") -> object:
-    """torch.load(path, weights_only=True) on the CPU; every way it can fail becomes one CheckpointError."""
-    path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a {what} file")
-    if not path.is_file():
-        raise CheckpointError(f"{what} not found: {path}")
+def check_container(source: Source, name: str) -> None:
+    """CheckpointError unless source is a zip with stored records and a pickle of at most MAX_PICKLE_BYTES.
+
+    torch.save writes exactly that. A compressed record could inflate a small file to any size, a legacy
+    (non-zip) file makes torch allocate what its header claims, and a huge pickle is slow to unpickle.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+            records = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise CheckpointError(f"{name} is not a readable weights-only PyTorch file: it is not in torch.save's "
+                              f"zip format (corrupt, truncated, or a plain pickle that may carry code) and was "
+                              f"refused unread") from None
+    if any(r.compress_type != zipfile.ZIP_STORED for r in records):
+        raise CheckpointError(f"{name} has compressed records, which torch.save never writes; refused unread")
+    pickles = [r for r in records if r.filename.endswith("/data.pkl")]
+    if len(pickles) != 1 or pickles[0].file_size > MAX_PICKLE_BYTES:
+        size = pickles[0].file_size if len(pickles) == 1 else 0
+        raise CheckpointError(f"{name} is not a checkpoint of ours: {len(pickles)} pickle record(s) of {size:,} "
+                              f"bytes (at most one of {MAX_PICKLE_BYTES:,}); refused unread")
+
+
+def read_weights_only(source: Source, what: str = "checkpoint") -> object:
+    """torch.load(source, weights_only=True) on the CPU; every way it can fail becomes one CheckpointError."""
+    name = "the uploaded file" if isinstance(source, bytes) else str(source)
+    if not isinstance(source, bytes):
+        source = Path(source)
+        if source.is_dir():
+            raise CheckpointError(f"{source} is a folder, not a {what} file")
+        if not source.is_file():
+            raise CheckpointError(f"{what} not found: {source}")
+    check_container(source, name)
     try:
         with warnings.catch_warnings():  # torch warns about old pickle protocols before it refuses a file
             warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
+            f = io.BytesIO(source) if isinstance(source, bytes) else source
+            return torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # the weights-only unpickler cannot tell garbage from a pickle carrying code
-        raise CheckpointError(f"{path} is not a readable weights-only PyTorch file: it is corrupt, or it holds "
+        raise CheckpointError(f"{name} is not a readable weights-only PyTorch file: it is corrupt, or it holds "
                               f"objects other than tensors and plain values (code, custom classes) and was "
                               f"refused unread") from None
     except Exception as e:  # a corrupt file can fail in any way while it is parsed
         detail = str(e).splitlines()[0] if str(e) else ""
-        raise CheckpointError(f"{path} is not a readable PyTorch file (corrupt or truncated?): "
+        raise CheckpointError(f"{name} is not a readable PyTorch file (corrupt or truncated?): "
                               f"{type(e).__name__} {detail}".rstrip()) from None
 
 
-def load_checkpoint(path: str | Path, kinds: tuple[str, ...] = ("train", "generator")) -> dict:
+def check_args(args: dict, cfg: ModelConfig) -> None:
+    """LimitError unless a train checkpoint's flags rebuild the model of its config (gan.train.model_config)."""
+    g_default, d_default = default_widths(cfg.image_size)
+    wanted = {"latent": cfg.latent, "image_size": cfg.image_size, "g_act": cfg.g_act,
+              "bottleneck": cfg.bottleneck, "d_norm": cfg.d_norm}
+    given = {k: args.get(k) for k in wanted}
+    widths = (tuple(args.get("g_widths") or g_default), tuple(args.get("d_widths") or d_default))
+    if given != wanted or widths != (cfg.g_widths, cfg.d_widths):
+        raise LimitError(f"its training flags describe another model than its config ({given}, widths {widths})")
+
+
+def check_optimizer(state: dict, model: torch.nn.Module, what: str) -> None:
+    """LimitError unless every per-parameter tensor of an optimizer state is a scalar or its parameter's shape."""
+    shapes = [p.shape for p in model.parameters()]
+    per_param = state.get("state")
+    if not isinstance(per_param, dict) or not isinstance(state.get("param_groups"), list):
+        raise LimitError(f"its {what} optimizer state is malformed")
+    for index, entry in per_param.items():
+        if not isinstance(index, int) or not 0 <= index < len(shapes) or not isinstance(entry, dict):
+            raise LimitError(f"its {what} optimizer state names parameter {index!r}, which the model lacks")
+        for key, v in entry.items():
+            if isinstance(v, torch.Tensor) and v.numel() != 1 and v.shape != shapes[index]:
+                raise LimitError(f"its {what} optimizer's {key!r} of parameter {index} is {tuple(v.shape)}; "
+                                 f"the parameter is {tuple(shapes[index])}")
+
+
+def check_directions(ckpt: dict) -> None:
+    """LimitError unless the optional "directions" entry (gan.attributes) has tensors of consistent, small shapes.
+
+    Checked before any of them is converted: a crafted tensor can claim any shape on a tiny storage.
+    """
+    d = ckpt.get("directions")
+    if d is None:
+        return
+    try:
+        k, shapes = len(d["names"]), tuple(tuple(d[key].shape) for key in ("vectors", "t", "scores"))
+    except (KeyError, AttributeError, TypeError) as e:
+        raise LimitError(f"its directions are malformed: missing or wrong {e}") from None
+    latent, (vectors, t, scores) = ckpt["config"]["latent"], shapes
+    if vectors != (k, latent) or len(t) != 1 or not 1 <= t[0] <= 100 or scores != (k, t[0]):
+        raise LimitError(f"its directions have shapes {shapes}; expected ({k}, {latent}), (T,) with T <= 100, "
+                         f"and ({k}, T)")
+
+
+def check_networks(ckpt: dict) -> None:
+    """Build every network the checkpoint describes on the meta device, capped, and compare its tensors."""
+    cfg = ckpt["model_config"]
+    g = on_meta(lambda: Generator(cfg), (1, cfg.latent), "generator")
+    check_tensors(g.state_dict(), ckpt["g_ema"], "generator")
+    check_directions(ckpt)
+    if ckpt["kind"] == "train":
+        check_args(ckpt["args"], cfg)
+        d = on_meta(lambda: Discriminator(cfg), (1, 3, cfg.image_size, cfg.image_size), "discriminator")
+        check_tensors(g.state_dict(), ckpt["g"], "generator")
+        check_tensors(d.state_dict(), ckpt["d"], "discriminator")
+        check_optimizer(ckpt["opt_g"], g, "generator")
+        check_optimizer(ckpt["opt_d"], d, "discriminator")
+
+
+def load_checkpoint(source: Source, kinds: tuple[str, ...] = ("train", "generator")) -> dict:
     """Load and validate a checkpoint dict with weights_only=True; CheckpointError on anything wrong."""
-    ckpt = read_weights_only(path)
+    name = "the uploaded file" if isinstance(source, bytes) else str(source)
+    ckpt = read_weights_only(source)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a gan-lab checkpoint (expected format {FORMAT!r})")
+        raise CheckpointError(f"{name} is not a gan-lab checkpoint (expected format {FORMAT!r})")
     if ckpt.get("kind") not in kinds:
-        raise CheckpointError(f"{path} is a {ckpt.get('kind')!r} checkpoint; expected one of {kinds}")
+        raise CheckpointError(f"{name} is a {ckpt.get('kind')!r} checkpoint; expected one of {kinds}")
     for key, kind in REQUIRED[ckpt["kind"]].items():
         if not isinstance(ckpt.get(key), kind):
-            raise CheckpointError(f"{path} is damaged: its {key!r} is missing or not a {kind.__name__}")
+            raise CheckpointError(f"{name} is damaged: its {key!r} is missing or not a {kind.__name__}")
     try:
         ckpt["model_config"] = ModelConfig(**ckpt["config"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path} has an invalid model config: {e}") from None
+        raise CheckpointError(f"{name} has an invalid model config: {e}") from None
+    try:
+        check_networks(ckpt)
+    except LimitError as e:
+        raise CheckpointError(f"{name} cannot be used: {e}") from None
+    except (TypeError, ValueError, RuntimeError, OverflowError, IndexError) as e:  # sizes no network can have
+        raise CheckpointError(f"{name} has an invalid model config: {type(e).__name__} {e}") from None
     return ckpt
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tuple[Generator, dict]:
+def load_generator(source: Source, device: str | torch.device = "cpu") -> tuple[Generator, dict]:
     """The EMA generator of a train or generator checkpoint, in eval mode, float32, plus the checkpoint dict.
 
     Weights are kept channels-last: oneDNN's convolutions run about 1.5x faster so on the CPU.
     """
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(source)
     g = Generator(ckpt["model_config"])
-    try:
-        g.load_state_dict({k: v.float() for k, v in ckpt["g_ema"].items()})
-    except (KeyError, RuntimeError, AttributeError) as e:
-        raise CheckpointError(f"{path}: generator weights do not match its config: "
-                              f"{str(e).splitlines()[0]}") from None
+    g.load_state_dict({k: v.float() for k, v in ckpt["g_ema"].items()})  # shapes and keys checked above
     return g.to(device, memory_format=torch.channels_last).eval(), ckpt
 
 

@@ -1,7 +1,10 @@
-"""Faces: sample, interpolate, watch training progress and move along attribute directions."""
+"""Faces: sample, interpolate, watch training progress and move along attribute directions.
+
+An uploaded generator is checked and loaded from the upload's bytes (gan.checkpoint, gan.limits); no
+copy of it is ever written to disk, and Streamlit drops the bytes when the student's session ends.
+"""
 import hashlib
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import torch
 from PIL import Image
 
 from gan.attributes import load_directions, move_along
-from gan.checkpoint import CheckpointError, load_generator
+from gan.checkpoint import CheckpointError, Source, load_generator
 from gan.sample import generate, gif_bytes, grid, interpolate, latents, seed_latent, shipped_runs, shipped_scores
 from gan.serving import configure_torch
 
@@ -20,40 +23,47 @@ configure_torch()
 
 st.set_page_config(page_title="Faces · GAN lab", layout="wide")
 MAX_UPLOAD_MB = 64
-UPLOADS = Path(tempfile.gettempdir()) / "gan_lab_uploads"
+
+
+def model(source: Source):
+    """The EMA generator of a checkpoint file or of uploaded bytes, its metadata and its attribute directions."""
+    g, ckpt = load_generator(source)
+    meta = {k: ckpt.get(k) for k in ("step", "epoch", "data", "metrics", "config", "fraction")}
+    return g, meta, load_directions(ckpt)
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def generator(path: str, mtime: float):
-    """The EMA generator of a checkpoint file (cached per file version) and its metadata."""
-    g, ckpt = load_generator(path)
-    meta = {k: ckpt.get(k) for k in ("step", "epoch", "data", "metrics", "config", "fraction")}
-    return g, meta, load_directions(ckpt)
+    """A shipped generator, cached per file version."""
+    return model(Path(path))
+
+
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def uploaded_generator(digest: str, _data: bytes):
+    """An uploaded generator, cached by content; at most 4 at a time (<= 200 MB each by gan.limits), for an hour."""
+    return model(_data)
 
 
 def loaded(path: Path):
     return generator(str(path), path.stat().st_mtime)
 
 
+# The cached drawings below take the generator unhashed (_g) and are keyed by `key`, which names it.
 @st.cache_data(max_entries=64, show_spinner=False)
-def sample(path: str, mtime: float, n: int, seed: int, psi: float) -> np.ndarray:
-    g, meta, _ = generator(path, mtime)
-    return generate(g, latents(n, seed, meta["config"]["latent"], psi))
+def sample(key: tuple, _g, n: int, seed: int, psi: float) -> np.ndarray:
+    return generate(_g, latents(n, seed, _g.cfg.latent, psi))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def frames(path: str, mtime: float, seed_a: int, seed_b: int, steps: int, mode: str, psi: float) -> np.ndarray:
-    g, meta, _ = generator(path, mtime)
-    dim = meta["config"]["latent"]
-    return generate(g, interpolate(seed_latent(seed_a, dim) * psi, seed_latent(seed_b, dim) * psi, steps, mode))
+def frames(key: tuple, _g, seed_a: int, seed_b: int, steps: int, mode: str, psi: float) -> np.ndarray:
+    dim = _g.cfg.latent
+    return generate(_g, interpolate(seed_latent(seed_a, dim) * psi, seed_latent(seed_b, dim) * psi, steps, mode))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def along(path: str, mtime: float, name: str, seed: int, ts: tuple[float, ...]) -> np.ndarray:
-    g, meta, directions = generator(path, mtime)
-    v = directions["vectors"][directions["names"].index(name)]
-    z = seed_latent(seed, meta["config"]["latent"])[None].expand(len(ts), -1)
-    return generate(g, move_along(z, v, torch.tensor(ts)[:, None]))
+def along(key: tuple, _g, _v: torch.Tensor, name: str, seed: int, ts: tuple[float, ...]) -> np.ndarray:
+    z = seed_latent(seed, _g.cfg.latent)[None].expand(len(ts), -1)
+    return generate(_g, move_along(z, _v, torch.tensor(ts)[:, None]))
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -70,8 +80,8 @@ def zip_of_pngs(images: np.ndarray, prefix: str) -> bytes:
     return buf.getvalue()
 
 
-def uploaded_checkpoint() -> Path | None:
-    """Save an uploaded .pt under a content-addressed name; None if none or refused."""
+def uploaded_file() -> tuple[str, bytes] | None:
+    """(content digest, bytes) of an uploaded .pt; None if none or too large."""
     up = st.sidebar.file_uploader("…or upload your own generator (.pt)", type=["pt"])
     if up is None:
         return None
@@ -79,11 +89,7 @@ def uploaded_checkpoint() -> Path | None:
     if len(data) > MAX_UPLOAD_MB * 2**20:
         st.sidebar.error(f"That file is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         return None
-    UPLOADS.mkdir(exist_ok=True)
-    path = UPLOADS / f"{hashlib.sha256(data).hexdigest()[:20]}.pt"
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+    return hashlib.sha256(data).hexdigest(), data
 
 
 def label(path: Path, run: str) -> str:
@@ -93,9 +99,9 @@ def label(path: Path, run: str) -> str:
 st.title("Faces")
 runs = shipped_runs()
 choices = {label(snaps[-1], run): (snaps[-1], run) for run, snaps in runs.items()}
-upload = uploaded_checkpoint()
+upload = uploaded_file()
 if upload is not None:
-    choices = {"uploaded file": (upload, None)} | choices
+    choices = {"uploaded file": (None, None)} | choices
 if not choices:
     st.info("No generator checkpoint is shipped in `checkpoints/` and none was uploaded. Train one with\n\n"
             "`python -m gan.train --data ../shared/data/celeba/img_align_celeba --out runs/celeba`\n\n"
@@ -106,11 +112,11 @@ if not choices:
 picked = st.sidebar.selectbox("Generator", list(choices))
 path, run = choices[picked]
 try:
-    g, meta, directions = loaded(path)
+    g, meta, directions = loaded(path) if path else uploaded_generator(*upload)
 except CheckpointError as e:
     st.error(f"This file cannot be used: {e}")
     st.stop()
-key = (str(path), path.stat().st_mtime)
+key = (str(path), path.stat().st_mtime) if path else ("upload", upload[0])
 m = meta["metrics"] or {}
 st.sidebar.caption(f"{meta['config']['image_size']}px, latent {meta['config']['latent']}, step {meta['step']:,}, "
                    f"{m.get('images_seen', 0) / 1e6:.1f}M images seen, G {m.get('params_g', 0) / 1e6:.1f}M params")
@@ -130,7 +136,7 @@ def samples_tab() -> None:
     c1, c2 = st.columns(2)
     n = c1.select_slider("Samples", [16, 36, 64], value=16)
     seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="grid_seed")
-    images = sample(*key, n, int(seed), psi)
+    images = sample(key, g, n, int(seed), psi)
     picture = grid(images)
     st.image(picture.resize((picture.width * 2, picture.height * 2), Image.Resampling.NEAREST),
              caption=f"{n} samples, seed {seed}, ψ = {psi}")
@@ -149,7 +155,7 @@ def interpolation_tab() -> None:
     mode = c4.radio("Path", ["slerp", "lerp"], horizontal=True,
                     help="slerp follows the sphere where Gaussian latents live; lerp cuts through the middle, "
                          "where latents are rarer and faces duller.")
-    strip = frames(*key, int(a), int(b), steps, mode, psi)
+    strip = frames(key, g, int(a), int(b), steps, mode, psi)
     st.image(list(strip), width=96, caption=[f"{i / (steps - 1):.2f}" for i in range(steps)])
     st.download_button("Download GIF", lambda: gif_bytes(strip), f"walk_{a}_{b}_{mode}.gif", "image/gif")
 
@@ -163,8 +169,8 @@ def progress_tab() -> None:
     snaps = runs[run]
     st.caption("The same 8 latents through every snapshot kept along the run, top to bottom.")
     for snap in snaps:
-        s_meta = loaded(snap)[1]
-        imgs = sample(str(snap), snap.stat().st_mtime, 8, int(seed), 1.0)
+        s_g, s_meta, _ = loaded(snap)
+        imgs = sample((str(snap), snap.stat().st_mtime), s_g, 8, int(seed), 1.0)
         seen = (s_meta["metrics"] or {}).get("images_seen", 0)
         st.image(grid(imgs, nrow=8), caption=f"step {s_meta['step']:,} · {seen / 1e6:.2f}M images seen")
 
@@ -181,9 +187,10 @@ def attributes_tab() -> None:
     t = c3.slider("Move along the direction", -3.0, 3.0, 0.0, 0.25)
     ts = (-3.0, -1.5, 0.0, 1.5, 3.0)
     left, right = st.columns([1, 2])
-    left.image(along(*key, name, int(seed), (t,))[0], width=256, caption=f"{name}, t = {t:+.2f}")
-    right.image(list(along(*key, name, int(seed), ts)), width=110, caption=[f"t = {x:+.1f}" for x in ts])
     k = directions["names"].index(name)
+    v = directions["vectors"][k]
+    left.image(along(key, g, v, name, int(seed), (t,))[0], width=256, caption=f"{name}, t = {t:+.2f}")
+    right.image(list(along(key, g, v, name, int(seed), ts)), width=110, caption=[f"t = {x:+.1f}" for x in ts])
     curve = pd.DataFrame({"t": directions["t"].numpy(), "classifier score": directions["scores"][k].numpy()})
     right.caption(f"How well the direction works: the attribute classifier's mean score for '{name}' over "
                   "held-out seeds moved by t (1 = surely has it, 0 = surely not).")

@@ -1,7 +1,9 @@
-"""The Faces page in AppTest: shipped checkpoints, widgets, and what it says when there are none."""
+"""The Faces page in AppTest: shipped checkpoints, widgets, uploads, and what it says when there are none."""
+import io
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 import gan.sample
@@ -45,3 +47,20 @@ def test_a_broken_checkpoint_is_refused_with_a_message(tmp_path: Path, monkeypat
     monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path)
     at = run_page()
     assert "cannot be used" in at.error[0].value
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_an_uploaded_generator_is_checked_and_used_without_a_file_on_disk(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # anything the page wrote to the temp folder lands here
+    good = gan.sample.default_checkpoint()
+    crafted = torch.load(good, weights_only=True)
+    crafted["config"]["g_widths"] = [400_000, 128, 64, 32, 16]
+    buf = io.BytesIO()
+    torch.save(crafted, buf)
+    at = run_page()
+    at.sidebar.file_uploader[0].set_value(("huge.pt", buf.getvalue(), "application/octet-stream")).run()
+    assert "cannot be used" in at.error[0].value and "limits are 50 M parameters" in at.error[0].value
+    at.sidebar.file_uploader[0].set_value(("mine.pt", good.read_bytes(), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox[0].value == "uploaded file" and at.get("image")
+    assert not any(tmp_path.iterdir())
