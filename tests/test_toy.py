@@ -180,7 +180,8 @@ def test_every_loss_and_optimizer_trains_and_records_a_full_history():
     for loss in ("bce", "lsq", "fm"):
         run, _ = train(ToyConfig(loss=loss, d_opt="sgd", g_opt="sgd", lr_d=0.01, lr_g=1e-3, steps=5))
         assert [r["step"] for r in run.history] == [1, 2, 3, 4, 5]
-        assert all(math.isfinite(v) for r in run.history for k, v in r.items() if k != "match")
+        assert all(math.isfinite(v) for r in run.history for k, v in r.items() if k != "match" and v is not None)
+        assert [r["distance"] is None for r in run.history] == [False, True, True, True, True]  # step 1, every 10th
     lines = history_csv(run.history).splitlines()
     assert lines[0].startswith("step,d_loss,g_loss,d_real,d_fake,a00") and len(lines) == 6
 
@@ -321,3 +322,47 @@ def test_recover_json_reports_the_targets_conditioning(capsys):
     assert out["singular_ratio"] == pytest.approx(0.0174, abs=1e-3)
     assert main(["recover", "--target", "0.236", "0.1032", "0.3961", "0.155", "--steps", "3"]) == 0
     assert "nearly singular" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ stepping and knobs
+
+def d_parameters(run: ToyGAN) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in run.D.parameters()]
+
+
+def test_a_lone_d_step_moves_d_only_and_a_lone_g_step_moves_a_only():
+    run = ToyGAN(ToyConfig(k_d=3, k_g=2))
+    A, D = run.A.detach().clone(), d_parameters(run)
+    record = run.step(d_steps=1, g_steps=0)
+    assert torch.equal(run.A.detach(), A) and not all(map(torch.equal, d_parameters(run), D))
+    assert (record["d_updates"], record["g_updates"]) == (1, 0)
+    D = d_parameters(run)
+    record = run.step(d_steps=0, g_steps=1)
+    assert not torch.equal(run.A.detach(), A) and all(map(torch.equal, d_parameters(run), D))
+    assert (record["d_updates"], record["g_updates"]) == (1, 1)
+    assert run.step()["d_updates"] == 4 and run.history[-1]["g_updates"] == 3  # an iteration: k_d, then k_g
+
+
+def test_retune_changes_settings_from_the_next_step_and_records_each_change():
+    run = ToyGAN(ToyConfig(steps=10))
+    run.step()
+    labels = run.retune(replace(run.cfg, lr_g=0.05, k_d=2, batch=64, g_opt="sgd", loss="lsq"))
+    assert labels == ["loss bce → lsq", "g_opt adam-full → sgd", "lr_g 0.01 → 0.05", "k_d 1 → 2", "batch 128 → 64"]
+    assert run.changes == [dict(step=1, label=label) for label in labels]
+    assert run.opt_g.kind == "sgd" and run.opt_g.lr == 0.05 and len(run.labels) == 128  # real and fake
+    assert run.step()["d_updates"] == 3 and len(run.fake()) == 64  # k_d 2 and the new batch, from the next step
+    with pytest.raises(ValueError, match="n, seed can only change with a new run"):
+        run.retune(replace(run.cfg, n=2, seed=1))
+    with pytest.raises(ValueError, match="learning rates must be positive"):
+        run.retune(replace(run.cfg, lr_d=0.0))
+    assert run.cfg.lr_d == 7e-3
+
+
+def test_a_learning_rate_change_is_used_by_the_very_next_step():
+    """Two copies of one run, one retuned: their next G steps differ by the ratio of the learning rates."""
+    first, second = ToyGAN(ToyConfig(g_opt="sgd", lr_g=0.01)), ToyGAN(ToyConfig(g_opt="sgd", lr_g=0.01))
+    second.retune(replace(second.cfg, lr_g=0.03))
+    A = first.A.detach().clone()
+    first.step(0, 1)
+    second.step(0, 1)
+    assert torch.allclose(second.A.detach() - A, 3 * (first.A.detach() - A), atol=1e-6)

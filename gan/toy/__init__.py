@@ -3,7 +3,9 @@
     model       G_A(z) = tanh((A ⊗ ... ⊗ A) z) through kron_transform, and the discriminator D
     symmetries  the matrices equivalent to W, the symmetric error, the conditioning note
     optim       SGD, Adam and full-matrix Adam, written out
+    distance    the energy distance between real and generated samples
     plots       matplotlib figures for the Basis transforms page
-    training    ToyConfig, ToyGAN (one run, stepped on demand), train, the history
+    training    ToyConfig, ToyGAN (one run, stepped on demand, retuned mid-run), train, the history
+    views       what the page draws: the data plane, D's map, G's arrows, G's loss surface
     __main__    python -m gan.toy recover | report
 """

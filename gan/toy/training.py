@@ -5,12 +5,13 @@ import csv
 import io
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from gan.toy.distance import energy_distance
 from gan.toy.model import PRESETS, Discriminator, as_matrix, generate, noise
 from gan.toy.optim import D_OPTIMIZERS, G_OPTIMIZERS, Optimizer
 from gan.toy.symmetries import equivalents
@@ -20,13 +21,15 @@ LOSSES = ("bce", "lsq", "fm")
 LOSS_NAMES = {"fm": "feature matching", "lsq": "least squares (MSE)", "bce": "non-saturating BCE"}
 MAX_N = 10
 MAX_WEIGHT = 1e3  # |A| beyond this saturates tanh everywhere: the run has diverged
-HISTORY_KEYS = ("step", "d_loss", "g_loss", "d_real", "d_fake",
-                "a00", "a01", "a10", "a11", "grad_norm", "error", "ema_error", "match")
+HISTORY_KEYS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "a00", "a01", "a10", "a11", "grad_norm",
+                "error", "ema_error", "distance", "d_updates", "g_updates", "match")
+RESET_FIELDS = ("target", "init", "n", "seed", "hidden")  # a run is built from these; the rest can change mid-run
+DISTANCE_BATCH = 256  # real and fake samples for the energy distance: 0.7 ms, a fifth of a step,
+DISTANCE_EVERY = 10  # so it is measured at step 1 and every 10th (None in the other records)
 
 
 class Diverged(RuntimeError):
     """Training produced a non-finite loss or weight."""
-
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def validate(cfg: ToyConfig) -> None:
         (cfg.d_opt in D_OPTIMIZERS, f"D's optimizer is one of {', '.join(D_OPTIMIZERS)} (full-matrix Adam is for G)"),
         (cfg.g_opt in G_OPTIMIZERS, f"G's optimizer is one of {', '.join(G_OPTIMIZERS)}"),
         (0 <= cfg.ema < 1, "the averaging decay ema must be in [0, 1)"),
-        (cfg.lr_d > 0 and cfg.lr_g > 0, "learning rates must be positive"),
+        (0 < cfg.lr_d < math.inf and 0 < cfg.lr_g < math.inf, "learning rates must be positive numbers"),
         (0 <= cfg.momentum < 1, "momentum must be in [0, 1)"),
         (cfg.k_d >= 1 and cfg.k_g >= 1, "k_d and k_g must be at least 1"),
         (cfg.batch >= 2, "the batch needs at least 2 samples"),
@@ -84,16 +87,38 @@ def criterion(loss: str, out: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     return F.binary_cross_entropy_with_logits(out, labels)
 
 
+def generator_loss(D: Discriminator, loss: str, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    """G's loss against D on fake samples (..., B, N): one value per leading index (a 0-d tensor for one batch).
+
+    bce: non-saturating, -log D(fake); lsq: (D(fake) - 1)^2; fm: the squared gap between the mean last-layer
+    features of fake and of `real` samples (feature matching).
+    """
+    lead, N = fake.shape[:-2], fake.shape[-1]
+    if loss == "fm":
+        with torch.no_grad():
+            target = D.features(real).mean(0)
+        features = D.features(fake.reshape(-1, N))
+        return (features.view(*lead, -1, features.shape[-1]).mean(-2) - target).pow(2).sum(-1)
+    out = D(fake.reshape(-1, N)).view(*lead, -1)
+    per_sample = F.mse_loss if loss == "lsq" else F.binary_cross_entropy_with_logits
+    return per_sample(out, torch.ones_like(out), reduction="none").mean(-1)
+
+
 # ------------------------------------------------------------------------------------------ training
 
 class ToyGAN:
-    """One training run: A, D, their optimizers, the noise generator and the history, stepped on demand."""
+    """One training run: A, D, their optimizers, the noise generators and the history, stepped on demand.
+
+    Every step appends one record to the history: an iteration of the regime, or a lone D or G step.
+    The settings outside RESET_FIELDS can change between steps (`retune`); `changes` records each change.
+    """
 
     def __init__(self, cfg: ToyConfig):
         validate(cfg)
         self.cfg = cfg
         self.N = 2 ** cfg.n
         self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.eval_gen = torch.Generator().manual_seed(cfg.seed + 2 ** 32)  # distance batches: training's draws stay as they were
         self.W = as_matrix(cfg.target)
         self.targets = equivalents(self.W, cfg.n)
         self.target_entries = [M.flatten().tolist() for _, M in self.targets]  # plain floats: cheap per step
@@ -105,7 +130,9 @@ class ToyGAN:
         self.opt_d = Optimizer(cfg.d_opt, list(self.D.parameters()), cfg.lr_d, cfg.momentum)
         self.opt_g = Optimizer(cfg.g_opt, [self.A], cfg.lr_g, cfg.momentum)
         self.labels = torch.cat([torch.ones(cfg.batch), torch.zeros(cfg.batch)])
+        self.d_updates = self.g_updates = 0
         self.history: list[dict] = []
+        self.changes: list[dict] = []  # {"step": iterations before the change, "label": what changed}
 
     @property
     def step_count(self) -> int:
@@ -143,6 +170,7 @@ class ToyGAN:
             loss = 2 * criterion(self.cfg.loss, out, self.labels)
         if update:
             self.opt_d.step(torch.autograd.grad(loss, self.opt_d.params))
+            self.d_updates += 1
         out = out.detach() if self.cfg.loss == "lsq" else torch.sigmoid(out.detach())
         d_real, d_fake = out.view(2, -1).mean(1).tolist()
         return loss.item(), d_real, d_fake
@@ -150,44 +178,54 @@ class ToyGAN:
     def g_step(self, update: bool) -> tuple[float, float]:
         """G's loss on a fresh fake batch and the norm of its gradient wrt A; A moves only if `update`."""
         fake = self.fake()
-        if self.cfg.loss == "fm":
-            with torch.no_grad():
-                target = self.D.features(self.real()).mean(0)
-            loss = (self.D.features(fake).mean(0) - target).pow(2).sum()
-        else:
-            loss = criterion(self.cfg.loss, self.D(fake), self.labels[: self.cfg.batch])
+        real = self.real() if self.cfg.loss == "fm" else None
+        loss = generator_loss(self.D, self.cfg.loss, fake, real)
         (grad,) = torch.autograd.grad(loss, self.A)
         if update:
             self.opt_g.step((grad,))
+            self.g_updates += 1
         return loss.item(), grad.norm().item()
+
+    @torch.no_grad()
+    def distance(self) -> float:
+        """The energy distance between fresh real and fake batches (`gan.toy.distance`)."""
+        z = noise(2 * DISTANCE_BATCH, self.N, self.eval_gen).view(2, -1, self.N)
+        real, fake = generate(torch.stack([self.W, self.A]), z)
+        return energy_distance(real, fake)
 
     def gaps(self, M: torch.Tensor) -> list[float]:
         """max |M - W'| for each equivalent W' of W, in plain floats: cheaper than tensors at every step."""
         entries = M.flatten().tolist()
         return [max(abs(m - w) for m, w in zip(entries, E)) for E in self.target_entries]
 
-    def step(self) -> dict:
-        """One iteration of the regime: k_d D-steps and k_g G-steps; a frozen side is only evaluated once."""
-        train_d, train_g = self.trains()
-        for _ in range(self.cfg.k_d if train_d else 1):
-            d_loss, d_real, d_fake = self.d_step(train_d)
-        for _ in range(self.cfg.k_g if train_g else 1):
-            g_loss, grad_norm = self.g_step(train_g)
+    def step(self, d_steps: int | None = None, g_steps: int | None = None) -> dict:
+        """One iteration of the regime (k_d D-steps, then k_g G-steps) or, given, that many steps of each side.
+
+        A side with no steps (frozen by the regime, or 0 given) is only evaluated, once.
+        """
+        if d_steps is None or g_steps is None:
+            train_d, train_g = self.trains()
+            d_steps, g_steps = self.cfg.k_d * train_d, self.cfg.k_g * train_g
+        for _ in range(max(d_steps, 1)):
+            d_loss, d_real, d_fake = self.d_step(d_steps > 0)
+        for _ in range(max(g_steps, 1)):
+            g_loss, grad_norm = self.g_step(g_steps > 0)
         A = self.A.detach()
         self.A_ema.lerp_(A, 1 - self.cfg.ema)
         a00, a01, a10, a11 = A.flatten().tolist()
         gaps = self.gaps(A)
         error, ema_error = min(gaps), min(self.gaps(self.A_ema))
         match = self.targets[gaps.index(error)][0]
-        record = dict(step=self.step_count + 1, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
+        step = self.step_count + 1
+        record = dict(step=step, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
                       a00=a00, a01=a01, a10=a10, a11=a11, grad_norm=grad_norm, error=error, ema_error=ema_error,
-                      match=match)
-        bad = [k for k in HISTORY_KEYS[1:-1] if not math.isfinite(record[k])]
+                      distance=self.distance() if step % DISTANCE_EVERY == 0 or step == 1 else None, d_updates=self.d_updates, g_updates=self.g_updates, match=match)
+        bad = [k for k in HISTORY_KEYS[1:-1] if record[k] is not None and not math.isfinite(record[k])]
         if bad:
-            raise Diverged(f"training diverged at step {record['step']}: {', '.join(bad)} became NaN or "
+            raise Diverged(f"training diverged at step {step}: {', '.join(bad)} became NaN or "
                            f"infinite. Try smaller learning rates.")
         if max(abs(a00), abs(a01), abs(a10), abs(a11)) > MAX_WEIGHT:
-            raise Diverged(f"training diverged at step {record['step']}: A's entries left ±{MAX_WEIGHT:g}, where "
+            raise Diverged(f"training diverged at step {step}: A's entries left ±{MAX_WEIGHT:g}, where "
                            f"tanh is flat and G can learn nothing. Try a smaller generator learning rate.")
         self.history.append(record)
         return record
@@ -200,12 +238,43 @@ class ToyGAN:
             taken += 1
         return taken
 
+    def retune(self, cfg: ToyConfig) -> list[str]:
+        """Use cfg's settings from the next step on, keeping A, D and the history; returns what changed.
+
+        The settings in RESET_FIELDS build the run and cannot change: ValueError. A new optimizer kind starts
+        with fresh moments; a new learning rate or momentum keeps them.
+        """
+        validate(cfg)
+        fixed = [name for name in RESET_FIELDS if getattr(cfg, name) != getattr(self.cfg, name)]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} can only change with a new run (Reset)")
+        changed = [f.name for f in fields(cfg) if getattr(cfg, f.name) != getattr(self.cfg, f.name)]
+        if cfg.d_opt != self.cfg.d_opt:
+            self.opt_d = Optimizer(cfg.d_opt, list(self.D.parameters()), cfg.lr_d, cfg.momentum)
+        if cfg.g_opt != self.cfg.g_opt:
+            self.opt_g = Optimizer(cfg.g_opt, [self.A], cfg.lr_g, cfg.momentum)
+        self.opt_d.lr, self.opt_g.lr = cfg.lr_d, cfg.lr_g
+        self.opt_d.momentum = self.opt_g.momentum = cfg.momentum
+        if cfg.batch != self.cfg.batch:
+            self.labels = torch.cat([torch.ones(cfg.batch), torch.zeros(cfg.batch)])
+        labels = [change_label(name, getattr(self.cfg, name), getattr(cfg, name)) for name in changed]
+        self.changes += [dict(step=self.step_count, label=label) for label in labels]
+        self.cfg = cfg
+        return labels
+
     def weights(self) -> torch.Tensor:
         """What the run recovered: the running average of A (decay cfg.ema), as GAN trainers average G's weights.
 
         The last A jitters around the equilibrium with the noise of every batch; its average does not.
         """
         return self.A_ema.clone()
+
+
+def change_label(name: str, old: object, new: object) -> str:
+    """'lr_g 0.01 → 0.02': how a chart labels a change of one setting."""
+    def show(value: object) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{name} {show(old)} → {show(new)}"
 
 
 def train(cfg: ToyConfig, on_record: Callable[[dict], None] | None = None) -> tuple[ToyGAN, float]:
