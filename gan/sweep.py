@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from gan.attributes import image_batches, load_classifier
-from gan.checkpoint import load_generator
+from gan.checkpoint import load_checkpoint, load_generator
 from gan.evaluate import compare, embed, real_images, uint8_batches
 from gan.experiments import Experiment
 from gan.sample import generate, grid, latents
@@ -35,14 +35,23 @@ def parsed_flags(exp: Experiment, image_size: int) -> argparse.Namespace:
 
 
 def train_command(exp: Experiment, args: argparse.Namespace, run_dir: Path, threads: int) -> list[str]:
-    """A fresh run to the image budget, or --resume of a cut-off one."""
-    tail = ["--threads", str(threads), "--device", args.device]
+    """A fresh run to the image budget, or --resume of a cut-off one (to this budget, which may be larger)."""
+    steps = steps_for(exp, args)
+    tail = ["--max-steps", str(steps), "--threads", str(threads), "--device", args.device]
     if (run_dir / "checkpoint.pt").is_file():
         return [sys.executable, "-m", "gan.train", "--resume", str(run_dir), *tail]
-    steps = math.ceil(args.budget_images / parsed_flags(exp, args.image_size).batch_size)
     return [sys.executable, "-m", "gan.train", *exp.train_flags(args.image_size), "--data", args.data,
-            "--out", str(run_dir), "--max-steps", str(steps), "--seed", str(args.seed), "--snapshots", SNAPSHOTS,
-            "--log-every", "10", "--checkpoint-minutes", "2", *tail]
+            "--out", str(run_dir), "--seed", str(args.seed), "--snapshots", SNAPSHOTS, "--log-every", str(max(1, steps // 200)),
+            "--checkpoint-minutes", "2", *tail]
+
+
+def steps_for(exp: Experiment, args: argparse.Namespace) -> int:
+    return math.ceil(args.budget_images / parsed_flags(exp, args.image_size).batch_size)
+
+
+def trained(run_dir: Path, steps: int) -> bool:
+    """Whether the run's checkpoint reached `steps` (gan.train also exits 0 when it is stopped and saves)."""
+    return (run_dir / "checkpoint.pt").is_file() and load_checkpoint(run_dir / "checkpoint.pt")["step"] >= steps
 
 
 def images_done(run_dir: Path) -> int:
@@ -121,6 +130,7 @@ def run_all(experiments: list[Experiment], args: argparse.Namespace) -> int:
     on_gpu = args.device != "cpu" and torch.cuda.is_available()
     threads = 0 if on_gpu else max(1, (os.cpu_count() or 1) // args.parallel)
     running: dict[str, tuple[subprocess.Popen, Path, float]] = {}
+    exps = {e.name: e for e in experiments}
     failed, done, last_line = [], len(experiments) - len(pending), 0.0
     try:
         while pending or running:
@@ -134,7 +144,10 @@ def run_all(experiments: list[Experiment], args: argparse.Namespace) -> int:
                 if code is None:
                     continue
                 del running[name]
-                if code in (0, DIVERGED):
+                if code == 0 and not trained(run_dir, steps_for(exps[name], args)):
+                    print(f"{name}: stopped before its budget; rerun the same command to continue", flush=True)
+                    failed.append(name)
+                elif code in (0, DIVERGED):
                     print(f"{name}: {'trained' if code == 0 else 'DIVERGED'}; scoring its snapshots", flush=True)
                     scorer.run(run_dir, code, time.time() - start)
                     done += 1

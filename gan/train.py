@@ -406,6 +406,8 @@ class Trainer:
                  f"D {count_params(self.d) / 1e6:.2f}M | {len(self.images)} images "
                  f"({self.data.skipped} skipped) | batch {a.batch_size} | loss {a.loss}")
         fractions = [float(f) for f in a.snapshots.split(",") if f.strip()]
+        # Resumed with new limits, the fractions not yet reached under them are taken (again).
+        self.snapshots_done = [f for f in self.snapshots_done if f <= self.progress()]
         stream = self.stream()
         last_save, t_log, step_log = time.time(), time.time(), self.step
         t0 = time.time() - self.seconds

@@ -15,8 +15,11 @@ TINY_MODEL = ["--image-size", "32", "--latent", "16", "--g-widths", "32", "16", 
 
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
+    return make_image_folder(tmp_path / "images")
+
+
+def make_image_folder(root: Path) -> Path:
     """24 small random images of mixed sizes and formats in nested folders."""
-    root = tmp_path / "images"
     rng = np.random.default_rng(0)
     for i in range(24):
         sub = root / f"part{i % 2}"
