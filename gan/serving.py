@@ -44,15 +44,17 @@ class FairShare:
     Streamlit serves every session from one process whose Python work the GIL serialises. Thirty
     live fragments each asking for an update a few times a second, all at once, starve the event
     loop that sends their charts (updates fell to 0.1 a second per session in bench_sessions.py);
-    taken `slots` at a time they do not. And the training in each turn is a slice of a fixed share
-    of the CPU, split evenly among the sessions training right now, so thirty of them each get a
-    thirtieth and leave the rest for charts and faces. A session counts as training until it has
-    not asked for `window` seconds.
+    taken `slots` at a time they do not. And the training in each turn is a slice of a share of the
+    CPU, split evenly among the sessions training right now: `alone` seconds of training per second
+    while fewer than `crowd` sessions train (a lecturer, a student on a laptop: most of a core, so a
+    run goes at nearly the command line's speed), `shared` seconds once a crowd does, so that thirty
+    sessions each get a thirtieth of it and leave the rest for charts and faces. A session counts as
+    training until it has not asked for `window` seconds.
     """
 
-    def __init__(self, seconds_per_second: float, slots: int, intervals: tuple[float, float], crowd: int,
+    def __init__(self, alone: float, shared: float, slots: int, intervals: tuple[float, float], crowd: int,
                  window: float = 2.0):
-        self.share = seconds_per_second
+        self.alone, self.shared = alone, shared
         self.fast, self.slow = intervals
         self.crowd = crowd
         self.window = window
@@ -73,7 +75,8 @@ class FairShare:
         with self.lock:
             self.last_asked = {k: t for k, t in self.last_asked.items() if now - t <= self.window}
             self.last_asked[who] = now
-            return self.share / (len(self.last_asked) * per_second)
+            training = len(self.last_asked)
+            return (self.alone if training < self.crowd else self.shared) / (training * per_second)
 
     @contextmanager
     def turn(self, who: Hashable, per_second: float) -> Iterator[float]:
@@ -82,9 +85,10 @@ class FairShare:
             yield self.slice(who, per_second)
 
 
-# The live toy-GAN training of all sessions together: 0.15 s of training per second, two at a time;
-# about 5.4 updates a second each while fewer than 4 sessions train (a lecturer, a few students), 2.5 in a class.
-LIVE_TRAINING = FairShare(0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
+# The live toy-GAN training of all sessions together, two at a time: while fewer than 4 sessions train (a lecturer,
+# a few students), 0.6 s of training per second among them and about 5.4 updates a second each; in a class,
+# 0.15 s per second among them all and 2.5 updates a second each.
+LIVE_TRAINING = FairShare(alone=0.6, shared=0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
 
 
 def free_port() -> int:

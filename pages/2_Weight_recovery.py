@@ -1,32 +1,31 @@
-"""Weight recovery, live: a GAN recovers a 2x2 matrix W, up to symmetry, or fails to, while you watch."""
-import pyarrow as pa
+"""Weight recovery, live: the game itself. Real and generated samples, D's map, G's pushes and loss surface."""
 import streamlit as st
 import torch
 
 from gan.serving import LIVE_TRAINING, configure_torch
-from gan.toy.model import as_matrix
+from gan.toy.charts import curves, diagram, game
+from gan.toy.live import ENTRY_NAMES, MAX_STEPS, SPEEDS, LiveRun, parse_number
 from gan.toy.optim import D_OPTIMIZERS, G_OPTIMIZERS, OPTIMIZER_NAMES
 from gan.toy.plots import outputs_figure
 from gan.toy.symmetries import WHY_EQUIVALENT, closest_equivalent, near_singular_note
-from gan.toy.training import LOSS_NAMES, LOSSES, REGIMES, Diverged, ToyConfig, ToyGAN, history_csv, validate
+from gan.toy.training import LOSS_NAMES, LOSSES, REGIMES, ToyConfig, history_csv
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
-MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
-CHUNK_SECONDS = 0.05  # training per live update; at 5 updates a second, at most a quarter of a core
-LIVE_POINTS = 300  # points per live chart
 REGIME_HELP = {
     "joint": "k_d D-steps, then k_g G-steps, every iteration",
     "discriminator": "G frozen at its initial A; only D learns",
     "generator": "D learns against the initial G for the pretrain steps, then is frozen; then only G learns",
 }
+PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
 
 configure_torch()
 st.set_page_config(page_title="Weight recovery · GAN lab", layout="wide")
 st.title("Weight recovery, live")
 st.markdown(
     "Real samples are G_W(z) = tanh((W ⊗ … ⊗ W) z); the generator is G_A with a learnable 2×2 A; an "
-    "MLP discriminator D tells them apart. Watch A walk towards W, or towards one of the matrices "
-    "that produce the same distribution as W."
+    "MLP discriminator D tells them apart. Watch the generated samples move onto the real ones while D "
+    "reshapes the ground under them, and A walk towards W or one of the matrices that produce the same "
+    "distribution."
 )
 state = st.session_state
 
@@ -39,12 +38,16 @@ def matrix_sliders(label: str, prefix: str, default: tuple[float, ...]) -> tuple
 
 
 def settings() -> ToyConfig:
+    """The sidebar's settings; ValueError with a readable message for a bad one."""
     with st.sidebar:
+        st.subheader("The run", help="These build a new run: a change waits for Reset.")
         target = matrix_sliders("W (target)", "w", DEFAULTS.target)
         init = None
         if st.radio("Initial A", ("random by seed", "set"), key="init_mode", horizontal=True) == "set":
             init = matrix_sliders("A at step 0", "a", (0.5, 0.5, 0.5, 0.5))
         n = st.slider("n (N = 2ⁿ)", 1, 6, DEFAULTS.n, key="n")
+        seed = st.number_input("Seed", 0, 1_000_000, DEFAULTS.seed, key="seed")
+        st.subheader("Training", help="These take effect from the next step, without a reset.")
         regime = st.selectbox("Regime", REGIMES, key="regime",
                               help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
         pretrain = DEFAULTS.pretrain
@@ -53,94 +56,51 @@ def settings() -> ToyConfig:
         loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key="loss")
         d_col, g_col = st.columns(2)
         d_opt = d_col.selectbox("D optimizer", D_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="d_opt")
-        lr_d = d_col.number_input("D learning rate", 1e-5, 1e3, DEFAULTS.lr_d, 1e-3, format="%.4g", key="lr_d")
+        lr_d = d_col.text_input("D learning rate", f"{DEFAULTS.lr_d:g}", key="lr_d")
         k_d = d_col.number_input("k_d", 1, 10, DEFAULTS.k_d, key="k_d")
         g_opt = g_col.selectbox("G optimizer", G_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="g_opt",
                                 help="Adam, full matrix: Adam's step divided by the square root of the whole 4×4 "
                                      "second-moment matrix of A's gradient, not just its diagonal. It walks fast "
                                      "along the combinations of A's entries that D barely sees.")
-        lr_g = g_col.number_input("G learning rate", 1e-5, 1e3, DEFAULTS.lr_g, 1e-3, format="%.4g", key="lr_g")
+        lr_g = g_col.text_input("G learning rate", f"{DEFAULTS.lr_g:g}", key="lr_g")
         k_g = g_col.number_input("k_g", 1, 10, DEFAULTS.k_g, key="k_g")
         batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), DEFAULTS.batch, key="batch")
         steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, DEFAULTS.steps, key="steps")
         ema = st.number_input("Averaging decay of A", 0.0, 0.999, DEFAULTS.ema, 0.01, format="%.3f", key="ema",
                               help="The run reports the running average of A: avg ← decay·avg + (1 − decay)·A. "
                                    "0 reports the last A.")
-        seed = st.number_input("Seed", 0, 1_000_000, DEFAULTS.seed, key="seed")
     return ToyConfig(target=target, init=init, n=n, regime=regime, loss=loss, d_opt=d_opt, g_opt=g_opt,
-                     lr_d=lr_d, lr_g=lr_g, k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, ema=ema,
-                     seed=seed)
+                     lr_d=parse_number(lr_d, "D learning rate"), lr_g=parse_number(lr_g, "G learning rate"),
+                     k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, ema=ema, seed=seed)
 
 
-def reset(cfg: ToyConfig) -> None:
-    state.toy_run, state.toy_running, state.toy_message = ToyGAN(cfg), False, None
+def view_settings(N: int) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+    """The data view's plane (None: principal directions) and the loss surface's two entries of A."""
+    with st.sidebar:
+        st.subheader("Views")
+        plane = st.radio("Data view plane", ("principal directions", "two output coordinates"), key="plane",
+                         horizontal=True)
+        coordinates = None
+        if plane != "principal directions":
+            for key in ("coord_i", "coord_j"):  # n may have shrunk since
+                state[key] = min(state.get(key, 0 if key == "coord_i" else 1), N - 1)
+            left, right = st.columns(2)
+            i = left.number_input("coordinate", 0, N - 1, key="coord_i")
+            j = right.number_input("and", 0, N - 1, key="coord_j")
+            coordinates = (i, j) if i != j else (i, (i + 1) % N)
+        entries = st.selectbox("Loss surface over", PAIRS, index=PAIRS.index((0, 1)), key="surface",
+                               format_func=lambda p: f"{ENTRY_NAMES[p[0]]} and {ENTRY_NAMES[p[1]]}")
+    return coordinates, entries
 
 
-def advance(seconds: float, max_steps: int) -> None:
-    """Train the session's run a little; a divergence stops it with its message."""
-    try:
-        state.toy_run.train_for(seconds, max_steps)
-    except Diverged as e:
-        state.toy_running, state.toy_message = False, str(e)
-    if state.toy_run.done:
-        state.toy_running = False
-
-
-SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
-          "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "A",
-          "ema_error": "running average of A", "target": "target"}
-
-
-def panel(title: str, fields: list[str], width: int, height: int, target: float | None = None) -> dict:
-    """One line chart of the live table's fields (and a dashed constant target), folded in the browser."""
-    constant = [] if target is None else [{"calculate": repr(target), "as": "target"}]
-    return {
-        "title": {"text": title, "fontSize": 11, "fontWeight": "normal", "anchor": "start"},
-        "width": width, "height": height,
-        "transform": [*constant, {"fold": fields + ["target"] * bool(constant), "as": ["key", "value"]},
-                      {"calculate": f"{SERIES}[datum.key]", "as": "series"},
-                      {"calculate": "datum.key == 'target'", "as": "dashed"}],
-        "mark": {"type": "line", "clip": True},
-        "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": "iteration"},
-            "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
-            "color": {"field": "series", "type": "nominal", "legend": {"orient": "top", "title": None}},
-            "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
-        },
-    }
-
-
-def live_charts(run: ToyGAN) -> None:
-    """Every live chart as one Vega-Lite spec over one Arrow table: one element per update, no pandas."""
-    stride = max(1, -(-len(run.history) // LIVE_POINTS))
-    rows = run.history[::-1][::stride][::-1]
-    table = pa.table({k: [r[k] for r in rows] for k in ("step", *SERIES) if k != "target"})
-    last = run.history[-1]
-    match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
-    st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · symmetric error of A "
-                f"**{last['error']:.4f}** (nearest: {match}), of its running average **{last['ema_error']:.4f}**")
-    scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
-    entries = matched.flatten().tolist()
-    spec = {"vconcat": [
-        {"hconcat": [panel("Losses", ["d_loss", "g_loss"], 440, 180),
-                     panel(f"Mean D(real) and D(fake), {scale}", ["d_real", "d_fake"], 440, 180)]},
-        {"hconcat": [panel(f"A[{k // 2},{k % 2}] and, dashed, {match}", [f"a{k // 2}{k % 2}"], 200, 150, entries[k])
-                     for k in range(4)]},
-        {"hconcat": [panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 440, 160),
-                     panel("Symmetric error: max |A − W'| for the nearest equivalent W' of W", ["error", "ema_error"],
-                           440, 160)]},
-    ], "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}}}
-    st.vega_lite_chart(table, spec)
-
-
-def results(run: ToyGAN) -> None:
+def results(run) -> None:
     A = run.weights()
     match, matched, error = closest_equivalent(A, run.W, run.cfg.n)
     st.subheader("Recovered A, W and the equivalent it matched")
     cols = st.columns(3)
-    for col, (title, M) in zip(cols, (("A (recovered: the running average)", A), ("W (target)", run.W),
-                                      (f"matched: {match}", matched))):
-        col.markdown(f"**{title}**")
+    for col, (heading, M) in zip(cols, (("A (recovered: the running average)", A), ("W (target)", run.W),
+                                        (f"matched: {match}", matched))):
+        col.markdown(f"**{heading}**")
         col.dataframe(M.numpy().round(3), hide_index=True)
     st.markdown(f"Symmetric error **{error:.4f}**. {WHY_EQUIVALENT[match]}")
     z = torch.rand(5, 2 ** run.cfg.n, generator=torch.Generator().manual_seed(run.cfg.seed))
@@ -151,48 +111,78 @@ def results(run: ToyGAN) -> None:
     st.download_button("Download the history (CSV)", history_csv(run.history), "toy_gan_history.csv", "text/csv")
 
 
-cfg = settings()
 try:
-    validate(cfg)
+    cfg, problem = settings(), None
 except ValueError as e:
-    st.error(f"Cannot train with these settings: {e}")
-    st.stop()
-if "toy_run" not in state:
-    reset(cfg)
-elif state.toy_run.step_count == 0 and state.toy_run.cfg != cfg:
-    state.toy_run = ToyGAN(cfg)  # nothing trained yet: follow the settings
-run = state.toy_run
+    cfg, problem = None, str(e)
+if "toy" not in state:
+    state.toy = LiveRun(DEFAULTS)
+live = state.toy
+note = None
+if cfg is not None:
+    try:
+        note = live.configure(cfg)
+    except ValueError as e:
+        problem = str(e)
+coordinates, entries = view_settings(live.run.N)
+live.speed = SPEEDS[st.select_slider("Speed", list(SPEEDS), value="full speed", key="speed",
+                                     help="Slow motion to watch single steps; full speed trains as fast as the "
+                                          "server's share allows.")]
+run = live.run
+busy = live.running or run.done
+start, pause, d_step, g_step, iteration, restart = st.columns(6)
+start.button("Start", type="primary", disabled=busy, width="stretch", on_click=live.start)
+pause.button("Pause", disabled=not live.running, width="stretch", on_click=live.pause)
+d_step.button("D step", disabled=busy, width="stretch", on_click=live.d_step, help="One step of D's optimizer")
+g_step.button("G step", disabled=busy, width="stretch", on_click=live.g_step, help="One step of G's optimizer")
+iteration.button("Iteration", disabled=busy, width="stretch", on_click=live.iteration,
+                 help="One iteration of the regime: k_d D-steps, then k_g G-steps")
+restart.button("Reset", width="stretch", on_click=lambda: live.reset(cfg or run.cfg))
+st.caption("Learning rates, k_d, k_g, the loss, the optimizers, the batch and the regime take effect from the next "
+           "step; each change is a labelled rule on the curves. W, n, the seed and the initial A build the run: "
+           "they need Reset.")
+if problem:
+    st.error(f"{problem}. The run keeps its last good settings.")
+if note:
+    st.info(note)
+if warning := near_singular_note(run.W):
+    st.warning(warning)
+if live.message:
+    st.error(live.message)
 
-start, pause, step, restart = st.columns(4)
-start.button("Start", type="primary", disabled=state.toy_running or run.done, width="stretch",
-             on_click=lambda: state.update(toy_running=True))
-pause.button("Pause", disabled=not state.toy_running, width="stretch", on_click=lambda: state.update(toy_running=False))
-step.button("Step", disabled=state.toy_running or run.done, width="stretch", on_click=advance, args=(float("inf"), 1))
-restart.button("Reset", width="stretch", on_click=reset, args=(cfg,))
-if run.cfg != cfg:
-    st.info("The settings changed: press Reset to start a new run with them.")
-if note := near_singular_note(as_matrix(cfg.target)):
-    st.warning(note)
-if state.toy_message:
-    st.error(state.toy_message)
+every = live.interval(LIVE_TRAINING.interval())  # between live updates: 0.18 s alone, 0.4 s in a class
 
 
-every = LIVE_TRAINING.interval()  # between live updates: 0.18 s, or 0.4 s while a class trains at once
-
-
-@st.fragment(run_every=every if state.toy_running else None)
-def live() -> None:
-    with LIVE_TRAINING.turn(id(state.toy_run), per_second=1 / every) as seconds:
-        if state.toy_running:
-            advance(min(CHUNK_SECONDS, seconds), max_steps=MAX_STEPS)
-            if not state.toy_running:  # finished or diverged: a full rerun stops the timer and shows the results
+@st.fragment(run_every=every if live.running else None)
+def live_view() -> None:
+    with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds:
+        if live.running:
+            live.advance(seconds)
+            if not live.running:  # finished or diverged: a full rerun stops the timer and shows the results
                 st.rerun()
-        if state.toy_run.history:
-            live_charts(state.toy_run)
-        else:
-            st.info("Press Start to train, or Step for one iteration.")
+        run = live.run
+        if not run.history:
+            st.info("Press Start to train, or take one D step, one G step or one iteration.")
+        last = run.history[-1] if run.history else None
+        match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
+        if last:
+            st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · {last['d_updates']:,} D steps, "
+                        f"{last['g_updates']:,} G steps · symmetric error of A **{last['error']:.4f}** "
+                        f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**")
+        st.graphviz_chart(diagram(run), width="stretch")
+        st.vega_lite_chart(game(live.scene(coordinates, entries), run.cfg.loss))
+        where = ("N = 2: the plane is the whole output space, so D's map is exact" if run.N == 2 else
+                 f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")
+        st.caption(f"Left: {where}. Black arrows: −∂loss_G/∂x, where G's loss pushes each generated sample "
+                     "(projected on the plane, the longest a tenth of the view)"
+                     + (". Lines: G_A's and G_W's images of the unit square" if run.N == 2 else "")
+                     + ". Right: G's loss against the current D over two entries of A, the other two as they are "
+                     "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
+                     "reshaping it, so the ground moves under A at every D step.")
+        if last:
+            st.vega_lite_chart(curves(run, match, matched))
 
 
-live()
-if run.history and not state.toy_running:
+live_view()
+if run.history and not live.running:
     results(run)

@@ -187,6 +187,29 @@ def test_weight_recovery_runs_to_the_end_on_the_changed_target(server: str, page
     assert_no_exception(page)
 
 
+def test_weight_recovery_shows_the_game_while_it_trains_and_takes_a_new_learning_rate(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Weight_recovery")
+    sidebar = page.get_by_test_id("stSidebar")
+    set_number(sidebar.get_by_role("spinbutton", name=re.compile("^Iterations")), 200)
+    wait_idle(page)
+    page.get_by_role("button", name="D step").click()
+    expect(page.get_by_text(re.compile(r"1 D steps, 0 G steps"))).to_be_visible()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text(re.compile(r"Iteration [1-9]\d+ of 200"))).to_be_visible()
+    set_number(sidebar.get_by_role("textbox", name="G learning rate"), 0.02)  # mid-run: no reset
+    expect(page.get_by_text(re.compile(r"Iteration 200 of 200"))).to_be_visible()
+    views = {"model": page.get_by_test_id("stGraphVizChart"), "game": page.get_by_test_id("stVegaLiteChart").first,
+             "curves": page.get_by_test_id("stVegaLiteChart").nth(1)}
+    for name, view in views.items():
+        expect(view).to_be_visible()
+        view.scroll_into_view_if_needed()
+        view.screenshot(path=str(SCREENSHOTS / f"weight_recovery_{name}.png"))
+    assert page.get_by_test_id("stGraphVizChart").locator("svg text").filter(has_text="G's loss").count() == 1
+    assert views["game"].locator("canvas, svg").first.bounding_box()["width"] > 600  # data view and loss surface
+    expect(page.get_by_text("lr_g 0.01 → 0.02")).to_have_count(1)  # the change, labelled on the loss curves
+    assert_no_exception(page)
+
+
 # ------------------------------------------------------------------------------------------ faces
 
 @needs_checkpoints

@@ -17,21 +17,30 @@ def test_configure_torch_sets_the_thread_count():
 
 
 def test_the_training_share_is_split_among_the_sessions_asking():
-    share = FairShare(seconds_per_second=0.6, slots=2, intervals=(0.2, 0.4), crowd=4, window=60)
+    share = FairShare(alone=0.6, shared=0.2, slots=2, intervals=(0.2, 0.4), crowd=3, window=60)
     assert share.slice("a", per_second=2) == 0.3  # alone: the whole share, in two turns a second
     assert share.slice("b", per_second=2) == 0.15  # two sessions: half each
     assert share.slice("a", per_second=2) == 0.15
+    assert share.slice("c", per_second=2) == 0.2 / 6  # a crowd: the smaller share, a third each
+
+
+def test_a_lone_session_gets_the_large_share_back_when_the_crowd_leaves():
+    share = FairShare(alone=0.8, shared=0.1, slots=2, intervals=(0.2, 0.4), crowd=2, window=0.05)
+    share.slice("a", per_second=1)
+    assert share.slice("b", per_second=1) == 0.05
+    time.sleep(0.1)
+    assert share.slice("b", per_second=1) == 0.8
 
 
 def test_a_session_that_stopped_asking_no_longer_counts():
-    share = FairShare(seconds_per_second=1.0, slots=2, intervals=(0.2, 0.4), crowd=4, window=0.05)
+    share = FairShare(alone=1.0, shared=0.5, slots=2, intervals=(0.2, 0.4), crowd=4, window=0.05)
     share.slice("gone", per_second=1)
     time.sleep(0.1)
     assert share.slice("here", per_second=1) == 1.0
 
 
 def test_updates_slow_down_only_in_a_crowd_and_speed_up_when_it_leaves():
-    share = FairShare(seconds_per_second=1.0, slots=2, intervals=(0.2, 0.4), crowd=3, window=0.1)
+    share = FairShare(alone=1.0, shared=0.5, slots=2, intervals=(0.2, 0.4), crowd=3, window=0.1)
     assert share.interval() == 0.2  # nobody training: a lone lecturer gets 5 updates a second
     share.slice("a", per_second=5)
     share.slice("b", per_second=5)
@@ -43,7 +52,7 @@ def test_updates_slow_down_only_in_a_crowd_and_speed_up_when_it_leaves():
 
 
 def test_at_most_slots_sessions_hold_a_turn_at_once():
-    share = FairShare(seconds_per_second=1.0, slots=2, intervals=(0.2, 0.4), crowd=4)
+    share = FairShare(alone=1.0, shared=0.5, slots=2, intervals=(0.2, 0.4), crowd=4)
     inside, peak, lock = 0, 0, threading.Lock()
 
     def session(name: str) -> None:

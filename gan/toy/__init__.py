@@ -7,5 +7,7 @@
     plots       matplotlib figures for the Basis transforms page
     training    ToyConfig, ToyGAN (one run, stepped on demand, retuned mid-run), train, the history
     views       what the page draws: the data plane, D's map, G's arrows, G's loss surface
+    live        one page session's run: start, pause, lone D and G steps, speed, settings mid-run, the scene
+    charts      the scene and the history as Vega-Lite specs, the model as a Graphviz graph
     __main__    python -m gan.toy recover | report
 """

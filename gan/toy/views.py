@@ -65,10 +65,10 @@ def grid(extent: tuple[float, float, float, float], cells: int) -> tuple[torch.T
     return torch.cartesian_prod(u, v), du, dv
 
 
-def extent(points: torch.Tensor, pad: float = 0.08) -> tuple[float, float, float, float]:
-    """(u0, u1, v0, v1): the bounding box of (B, 2) points, widened by pad of its size on every side."""
+def extent(points: torch.Tensor, pad: float = 0.08, least: float = 1e-3) -> tuple[float, float, float, float]:
+    """(u0, u1, v0, v1): the bounding box of (B, 2) points, widened by pad of its size (at least `least`) each side."""
     low, high = points.min(0).values, points.max(0).values
-    margin = (high - low).clamp_min(1e-3) * pad
+    margin = ((high - low) * pad).clamp_min(least)
     (u0, v0), (u1, v1) = (low - margin).tolist(), (high + margin).tolist()
     return u0, u1, v0, v1
 

@@ -1,0 +1,214 @@
+"""The live toy lab as Vega-Lite specs over Arrow tables (drawn in the browser), and the model as a Graphviz graph."""
+from __future__ import annotations
+
+import pyarrow as pa
+import torch
+
+from gan.toy.live import ENTRY_NAMES, Scene
+from gan.toy.training import LOSS_NAMES, ToyGAN
+
+REAL, FAKE = "#1b7837", "#762a83"  # green and purple, as GAN Lab draws them
+KINDS = {"domain": ["real", "generated"], "range": [REAL, FAKE]}
+LIVE_POINTS = 300  # points per curve
+SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
+          "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "A",
+          "ema_error": "running average of A", "distance": "energy distance", "target": "target"}
+
+
+def table(**columns: torch.Tensor | list) -> pa.Table:
+    return pa.table({k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in columns.items()})
+
+
+def title(text: str) -> dict:
+    return {"text": text, "fontSize": 11, "fontWeight": "normal", "anchor": "start"}
+
+
+def axis(field: str, name: str, domain: tuple[float, float] | None = None, **more) -> dict:
+    scale = {"domain": list(domain), "nice": False, "zero": False} if domain else {"zero": False}
+    return {"field": field, "type": "quantitative", "title": name, "scale": scale, **more}
+
+
+# ------------------------------------------------------------------------------------------ the game
+
+def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.Table]]:
+    """Real and generated samples in the plane over D's map, G's arrows and (n = 1) the unit square's images."""
+    du, dv = s.cell
+    (u, v), keep = s.centres.T, ~s.d_values.isnan()
+    u0, v0 = (s.centres.min(0).values - torch.tensor([du, dv]) / 2).tolist()
+    u1, v1 = (s.centres.max(0).values + torch.tensor([du, dv]) / 2).tolist()
+    longest = s.arrows.norm(dim=1).max().clamp_min(1e-12)
+    push = s.arrows * (0.1 * max(u1 - u0, v1 - v0) / longest)  # the longest arrow: a tenth of the view
+    tip = s.fake[: len(push)] + push
+    data = {
+        "dmap": table(u=u[keep] - du / 2, u2=u[keep] + du / 2, v=v[keep] - dv / 2, v2=v[keep] + dv / 2,
+                      d=s.d_values[keep]),
+        "points": table(u=torch.cat([s.real[:, 0], s.fake[:, 0]]), v=torch.cat([s.real[:, 1], s.fake[:, 1]]),
+                        kind=["real"] * len(s.real) + ["generated"] * len(s.fake)),
+        "arrows": table(u=s.fake[: len(push), 0], v=s.fake[: len(push), 1], u2=tip[:, 0], v2=tip[:, 1]),
+        "outlines": table(u=torch.cat([o[:, 0] for o in s.outlines.values()]) if s.outlines else [],
+                          v=torch.cat([o[:, 1] for o in s.outlines.values()]) if s.outlines else [],
+                          order=[i for o in s.outlines.values() for i in range(len(o))],
+                          kind=[("generated" if name == "G_A" else "real") for name, o in s.outlines.items()
+                                for _ in range(len(o))]),
+    }
+    x, y = axis("u", s.plane.axes[0], (u0, u1)), axis("v", s.plane.axes[1], (v0, v1))
+    score = "D(x), raw score" if loss == "lsq" else "D(x) = P(real)"
+    spec = {
+        "title": title("The data: real (green) and generated (purple) samples over D's map"),
+        "width": size, "height": size,
+        "layer": [
+            {"data": {"name": "dmap"}, "mark": {"type": "rect", "opacity": 0.6},
+             "encoding": {"x": x, "x2": {"field": "u2"}, "y": y, "y2": {"field": "v2"},
+                          "color": {"field": "d", "type": "quantitative", "title": score,
+                                    "scale": {"scheme": "purplegreen", "domain": [0, 1], "clamp": True},
+                                    "legend": {"orient": "bottom", "gradientLength": 160}}}},
+            {"data": {"name": "outlines"}, "mark": {"type": "line", "strokeWidth": 1.5, "clip": True},
+             "encoding": {"x": x, "y": y, "order": {"field": "order", "type": "quantitative"},
+                          "detail": {"field": "kind"},
+                          "color": {"field": "kind", "type": "nominal", "scale": KINDS, "legend": None}}},
+            {"data": {"name": "points"}, "mark": {"type": "circle", "size": 14, "opacity": 0.75, "clip": True},
+             "encoding": {"x": x, "y": y,
+                          "color": {"field": "kind", "type": "nominal", "scale": KINDS,
+                                    "legend": {"orient": "bottom", "title": None}}}},
+            {"data": {"name": "arrows"}, "mark": {"type": "rule", "color": "#111", "strokeWidth": 1.2, "clip": True},
+             "encoding": {"x": x, "y": y, "x2": {"field": "u2"}, "y2": {"field": "v2"}}},
+            {"data": {"name": "arrows"}, "mark": {"type": "point", "shape": "circle", "size": 10, "filled": True,
+                                                  "color": "#111", "clip": True},
+             "encoding": {"x": {**x, "field": "u2"}, "y": {**y, "field": "v2"}}},
+        ],
+        "resolve": {"scale": {"color": "independent"}},
+    }
+    return spec, data
+
+
+def surface_view(s: Scene, size: int = 300) -> tuple[dict, dict[str, pa.Table]]:
+    """G's loss over two entries of A (the others as they are now), A's path so far, and W's equivalents."""
+    i, j = s.entries
+    du, dv = (s.surface_u[1] - s.surface_u[0]).item(), (s.surface_v[1] - s.surface_v[0]).item()
+    a, b = torch.cartesian_prod(s.surface_u, s.surface_v).T
+    stride = max(1, -(-len(s.path) // LIVE_POINTS))
+    path = torch.cat([s.path[::stride], s.path[-1:]])
+    data = {
+        "surface": table(a=a - du / 2, a2=a + du / 2, b=b - dv / 2, b2=b + dv / 2, loss=s.surface.flatten()),
+        "path": table(a=path[:, 0], b=path[:, 1], order=torch.arange(len(path))),
+        "now": table(a=path[-1:, 0], b=path[-1:, 1], name=["A now"]),
+        "equivalents": table(a=[e[1] for e in s.equivalents], b=[e[2] for e in s.equivalents],
+                             name=[e[0] for e in s.equivalents]),
+    }
+    domain_a = (s.surface_u[0].item() - du / 2, s.surface_u[-1].item() + du / 2)
+    domain_b = (s.surface_v[0].item() - dv / 2, s.surface_v[-1].item() + dv / 2)
+    x, y = axis("a", ENTRY_NAMES[i], domain_a), axis("b", ENTRY_NAMES[j], domain_b)
+    spec = {
+        "title": title(f"G's loss over {ENTRY_NAMES[i]} and {ENTRY_NAMES[j]}, against D as it is now"),
+        "width": size, "height": size,
+        "layer": [
+            {"data": {"name": "surface"}, "mark": "rect",
+             "encoding": {"x": x, "x2": {"field": "a2"}, "y": y, "y2": {"field": "b2"},
+                          "color": {"field": "loss", "type": "quantitative", "title": "G's loss",
+                                    "scale": {"scheme": "viridis", "reverse": True},
+                                    "legend": {"orient": "bottom", "gradientLength": 140}}}},
+            {"data": {"name": "path"}, "mark": {"type": "line", "color": "white", "strokeWidth": 1.5, "clip": True},
+             "encoding": {"x": x, "y": y, "order": {"field": "order", "type": "quantitative"}}},
+            {"data": {"name": "now"}, "mark": {"type": "point", "filled": True, "size": 70, "color": FAKE,
+                                               "stroke": "white", "clip": True},
+             "encoding": {"x": x, "y": y, "tooltip": {"field": "name"}}},
+            {"data": {"name": "equivalents"}, "mark": {"type": "point", "shape": "diamond", "filled": True, "size": 80,
+                                                       "color": REAL, "stroke": "white", "clip": True},
+             "encoding": {"x": x, "y": y, "tooltip": {"field": "name"}}},
+            {"data": {"name": "equivalents"}, "mark": {"type": "text", "dy": -10, "fontSize": 10, "color": "white",
+                                                       "clip": True},
+             "encoding": {"x": x, "y": y, "text": {"field": "name"}}},
+        ],
+    }
+    return spec, data
+
+
+def game(s: Scene, loss: str) -> dict:
+    """The data view and the loss surface side by side, one spec with named datasets."""
+    (left, left_data), (right, right_data) = data_view(s, loss), surface_view(s)
+    return {"hconcat": [left, right], "datasets": {**left_data, **right_data},
+            "resolve": {"scale": {"color": "independent"}}}
+
+
+# ------------------------------------------------------------------------------------------ the curves
+
+def panel(heading: str, fields: list[str], width: int, height: int, target: float | None = None,
+          labels: bool = False, data: str = "history") -> dict:
+    """One line chart of fields of a dataset (and a dashed constant target), with each change of settings as a
+    vertical rule (labelled if `labels`)."""
+    constant = [] if target is None else [{"calculate": repr(target), "as": "target"}]
+    lines = {
+        "data": {"name": data},
+        "transform": [*constant, {"fold": fields + ["target"] * bool(constant), "as": ["key", "value"]},
+                      {"filter": "isValid(datum.value)"},
+                      {"calculate": f"{SERIES}[datum.key]", "as": "series"},
+                      {"calculate": "datum.key == 'target'", "as": "dashed"}],
+        "mark": {"type": "line", "clip": True},
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative", "title": "step"},
+            "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
+            "color": {"field": "series", "type": "nominal", "scale": {"scheme": "tableau10"},
+                      "legend": {"orient": "top", "title": None}},
+            "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
+        },
+    }
+    rules = {"data": {"name": "changes"}, "mark": {"type": "rule", "color": "#888", "strokeDash": [3, 2]},
+             "encoding": {"x": {"field": "at", "type": "quantitative"}}}
+    text = {"data": {"name": "changes"},
+            "mark": {"type": "text", "angle": 270, "align": "right", "baseline": "bottom", "dx": -4, "dy": -2,
+                     "fontSize": 9, "color": "#555"},
+            "encoding": {"x": {"field": "at", "type": "quantitative"}, "y": {"value": 0},
+                         "text": {"field": "label"}}}
+    return {"title": title(heading), "width": width, "height": height,
+            "layer": [lines, rules, *([text] if labels else [])]}
+
+
+def curves(run: ToyGAN, match: str, matched: torch.Tensor) -> dict:
+    """Every scalar curve of the run in one spec: losses, D's means, A's entries, gradient, errors, distance."""
+    stride = max(1, -(-len(run.history) // LIVE_POINTS))
+    sampled = run.history[::-1][::stride][::-1]
+    history = pa.table({k: [r[k] for r in sampled] for k in ("step", *SERIES) if k not in ("target", "distance")})
+    measured = [r for r in run.history if r["distance"] is not None]  # every 10th step: at most 300
+    distances = table(step=[r["step"] for r in measured], distance=[r["distance"] for r in measured])
+    changes = table(at=[c["step"] + 0.5 for c in run.changes], label=[c["label"] for c in run.changes])
+    scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
+    entries = matched.flatten().tolist()
+    rows = [
+        [panel("Losses", ["d_loss", "g_loss"], 390, 160, labels=True),
+         panel(f"Mean D(real) and D(fake), {scale}", ["d_real", "d_fake"], 390, 160)],
+        [panel(f"A[{k // 2},{k % 2}] and, dashed, {match}", [f"a{k // 2}{k % 2}"], 175, 130, entries[k])
+         for k in range(4)],
+        [panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 245, 150),
+         panel("Symmetric error: max |A − W'|, nearest equivalent W'", ["error", "ema_error"], 245, 150),
+         panel("Energy distance, real vs generated samples", ["distance"], 245, 150, data="distances")],
+    ]
+    independent = {"scale": {"color": "independent", "strokeDash": "independent"}}
+    return {"vconcat": [{"hconcat": row, "resolve": independent} for row in rows],
+            "datasets": {"history": history, "distances": distances, "changes": changes}, "resolve": independent}
+
+
+# ------------------------------------------------------------------------------------------ the model
+
+def diagram(run: ToyGAN) -> str:
+    """z → G_A → fake, z → G_W → real, both → D → the two losses, with the latest numbers on it (DOT)."""
+    last = run.history[-1] if run.history else None
+
+    def number(key: str) -> str:
+        return f"{last[key]:.3f}" if last else "–"
+
+    A, W = (" ".join(f"{x:.2f}" for x in M.flatten().tolist()) for M in (run.A.detach(), run.W))
+    d_out = "score" if run.cfg.loss == "lsq" else "P(real)"
+    return f"""digraph {{
+  rankdir=LR; bgcolor="transparent"; node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];
+  edge [color="#666"];
+  z [label="z ~ U[0, 1]^{run.N}", fillcolor="#eeeeee"];
+  GA [label="G_A = tanh(A⊗…⊗A z)\\nA = [{A}]", fillcolor="#e7d4e8"];
+  GW [label="G_W, the data\\nW = [{W}]", fillcolor="#d9f0d3"];
+  D [label="D: MLP {run.N} → {run.cfg.hidden} → {run.cfg.hidden} → 1", fillcolor="#fde0b0"];
+  fake [label="generated\\nmean D {d_out} {number('d_fake')}", shape=ellipse, fillcolor="#e7d4e8"];
+  real [label="real\\nmean D {d_out} {number('d_real')}", shape=ellipse, fillcolor="#d9f0d3"];
+  ld [label="D's loss {number('d_loss')}", shape=note, fillcolor="#ffffff"];
+  lg [label="G's loss {number('g_loss')}\\n({LOSS_NAMES[run.cfg.loss]})", shape=note, fillcolor="#ffffff"];
+  z -> GA -> fake -> D; z -> GW -> real -> D; D -> ld; D -> lg;
+  lg -> GA [style=dashed, label=" ∂/∂A", fontsize=9, constraint=false];
+}}"""

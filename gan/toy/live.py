@@ -1,0 +1,165 @@
+"""One browser session's toy run, live: start and pause, lone D and G steps, a speed, settings changed mid-run,
+and the scene the page draws after every update.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+
+import torch
+
+from gan.toy.model import generate, noise
+from gan.toy.training import RESET_FIELDS, Diverged, ToyConfig, ToyGAN, validate
+from gan.toy.views import Plane, coordinate_plane, d_map, extent, g_arrows, grid, loss_surface, principal_plane, \
+    square_outline
+
+MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
+SPEEDS = {"1 iteration/s": 1.0, "3/s": 3.0, "10/s": 10.0, "30/s": 30.0, "full speed": math.inf}
+POINTS = 256  # real and generated samples drawn in the data view: the same noise all run long
+ARROWS = 24  # of the generated samples, those that carry G's arrows
+MAP_CELLS = 32  # D's map: cells a side
+SURFACE_CELLS = 15  # G's loss surface: cells a side,
+SURFACE_NOISE = 64  # over the same 64 noise vectors for every matrix
+ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
+RESET_NAMES = {"target": "W", "init": "the initial A", "n": "n", "seed": "the seed", "hidden": "D's width"}
+
+
+def parse_number(text: str, name: str) -> float:
+    """A number typed into a text box ('0.01', '1e-3'), or ValueError naming the box."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValueError(f"{name}: {text.strip()!r} is not a number (write it like 0.01 or 1e-3)") from None
+
+
+@dataclass
+class Scene:
+    """What the page draws after an update, all as tensors (charts.py makes the tables)."""
+
+    plane: Plane
+    real: torch.Tensor  # (POINTS, 2) in the plane
+    fake: torch.Tensor  # (POINTS, 2)
+    arrows: torch.Tensor  # (ARROWS, 2): the push on fake[:ARROWS]
+    centres: torch.Tensor  # (MAP_CELLS², 2) and D there:
+    d_values: torch.Tensor
+    cell: tuple[float, float]
+    outlines: dict[str, torch.Tensor]  # n = 1: the unit square's images under G_A and G_W, in the plane
+    entries: tuple[int, int]  # the two entries of A on the surface's axes
+    surface_u: torch.Tensor  # (SURFACE_CELLS,) and v, and G's loss there (u by v):
+    surface_v: torch.Tensor
+    surface: torch.Tensor
+    path: torch.Tensor  # (steps + 1, 2): A's two entries so far, from A0
+    equivalents: list[tuple[str, float, float]]  # W's equivalents at those two entries
+
+
+class LiveRun:
+    """A ToyGAN with the state a page keeps around it; every action that trains turns a divergence into `message`."""
+
+    def __init__(self, cfg: ToyConfig):
+        self.speed = math.inf  # iterations a second; inf: as many as the fair share allows
+        self.reset(cfg)
+
+    def reset(self, cfg: ToyConfig) -> None:
+        """A new run with cfg, paused."""
+        self.run = ToyGAN(cfg)
+        self.running = False
+        self.message: str | None = None
+        self.owed, self.last = 0.0, time.monotonic()  # slow motion: iterations due, carried between updates
+        gen = torch.Generator().manual_seed(cfg.seed + 1)  # the view's own noise: training's draws are untouched
+        N = self.run.N
+        self.z_real, self.z_fake, self.z_surface = (noise(k, N, gen) for k in (POINTS, POINTS, SURFACE_NOISE))
+        with torch.no_grad():
+            self.real = generate(self.run.W, self.z_real)
+            self.spread = generate(self.run.W, noise(4096, N, gen))  # the real data's principal directions
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    def attempt(self, action) -> None:
+        try:
+            action()
+        except Diverged as e:
+            self.running, self.message = False, str(e)
+
+    def d_step(self) -> None:
+        self.attempt(lambda: self.run.step(d_steps=1, g_steps=0))
+
+    def g_step(self) -> None:
+        self.attempt(lambda: self.run.step(d_steps=0, g_steps=1))
+
+    def iteration(self) -> None:
+        self.attempt(self.run.step)
+
+    def start(self) -> None:
+        self.running, self.message, self.owed, self.last = True, None, 0.0, time.monotonic()
+
+    def pause(self) -> None:
+        self.running = False
+
+    def interval(self, fastest: float) -> float:
+        """Seconds between live updates: the server's fastest, or one iteration's worth in slow motion."""
+        return max(fastest, 1 / self.speed)
+
+    def advance(self, seconds: float) -> None:
+        """One live update's training: `seconds` of it at full speed, else the iterations due since the last."""
+        now = time.monotonic()
+        if math.isinf(self.speed):
+            self.attempt(lambda: self.run.train_for(seconds, MAX_STEPS))
+        else:
+            self.owed += self.speed * min(now - self.last, 1.0)
+            due, self.owed = int(self.owed), self.owed % 1
+            self.attempt(lambda: self.run.train_for(seconds, due))
+        self.last = now
+        if self.run.done:
+            self.running = False
+
+    def configure(self, cfg: ToyConfig) -> str | None:
+        """Follow the page's settings. Before the first step anything goes; after it, the settings that build a
+        run wait for Reset (the note says so) and the others take effect from the next step (ValueError if bad).
+        """
+        validate(cfg)
+        if self.run.step_count == 0:  # nothing trained yet: follow the settings, nothing to mark on the curves
+            if cfg != self.run.cfg:
+                running = self.running
+                self.reset(cfg)
+                self.running = running
+            return None
+        kept = replace(cfg, **{name: getattr(self.run.cfg, name) for name in RESET_FIELDS})
+        if kept != self.run.cfg:
+            self.run.retune(kept)
+            self.running = self.running and not self.run.done
+        waiting = [RESET_NAMES[name] for name in RESET_FIELDS if getattr(cfg, name) != getattr(self.run.cfg, name)]
+        if waiting:
+            return f"{', '.join(waiting)} changed: they build a new run, so they wait for Reset."
+        return None
+
+    # ------------------------------------------------------------------------------------------ the scene
+
+    def plane(self, coordinates: tuple[int, int] | None) -> Plane:
+        """The data view's plane: the real data's principal directions, or two output coordinates."""
+        return principal_plane(self.spread) if coordinates is None else coordinate_plane(self.spread, *coordinates)
+
+    def scene(self, coordinates: tuple[int, int] | None, entries: tuple[int, int]) -> Scene:
+        """Everything the data view and the loss surface draw, for the run as it is now."""
+        run, plane = self.run, self.plane(coordinates)
+        A = run.A.detach()
+        with torch.no_grad():
+            fake = generate(A, self.z_fake)
+        real_uv, fake_uv = plane.project(self.real), plane.project(fake)
+        centres, du, dv = grid(extent(torch.cat([real_uv, fake_uv])), MAP_CELLS)
+        fm_real = self.real if run.cfg.loss == "fm" else None
+        outlines = {}
+        if run.N == 2:
+            outlines = {"G_A": plane.project(square_outline(A)), "G_W (real)": plane.project(square_outline(run.W))}
+        i, j = entries
+        path = torch.tensor([run.A0.flatten().tolist()] + [[r[f"a{k // 2}{k % 2}"] for k in range(4)]
+                                                           for r in run.history])[:, [i, j]]
+        named = [(name, M.flatten()[i].item(), M.flatten()[j].item()) for name, M in run.targets]
+        corners = torch.cat([path, torch.tensor([[u, v] for _, u, v in named])])
+        u0, u1, v0, v1 = extent(corners, pad=0.15, least=0.25)
+        u = torch.linspace(u0, u1, SURFACE_CELLS)
+        v = torch.linspace(v0, v1, SURFACE_CELLS)
+        surface = loss_surface(run.D, run.cfg.loss, A, entries, u, v, self.z_surface, fm_real)
+        return Scene(plane, real_uv, fake_uv, g_arrows(run.D, run.cfg.loss, fake[:ARROWS], fm_real, plane),
+                     centres, d_map(run.D, run.cfg.loss, plane, centres), (du, dv), outlines, entries, u, v, surface,
+                     path, named)
