@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import torch
 import torch.distributed as dist
@@ -125,6 +126,25 @@ def pick_device(name: str, local_rank: int) -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def lock_run_dir(out: Path) -> IO | None:
+    """Hold RUN_DIR/.lock for this process's life: two trainings of one run folder would corrupt it.
+
+    The kernel drops the lock when the process ends, however it ends. On systems without fcntl, no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / ".lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ValueError(f"{out} is in use by another gan.train process; wait for it to end or stop it") from None
+    return f
 
 
 def tensorboard_writer(folder: Path):
@@ -480,10 +500,14 @@ class Trainer:
 
 
 def main(argv: list[str] | None = None) -> int:
+    lock = None
     try:
         args = get_args(argv)
+        lock = lock_run_dir(Path(args.out)) if int(os.environ.get("RANK", 0)) == 0 else None
         trainer = Trainer(args)
     except (DataError, CheckpointError, ValueError) as e:
+        if lock:
+            lock.close()
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -502,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, handler)
         if trainer.board:
             trainer.board.close()
+        if lock:
+            lock.close()
         if dist.is_initialized():
             dist.destroy_process_group()
 

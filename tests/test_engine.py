@@ -368,3 +368,15 @@ def test_shipped_scores_read_metrics_json_and_never_raise(tmp_path, monkeypatch)
     assert shipped_scores(run / "step_0000002.pt") is None  # not measured
     metrics.write_text("{truncated")
     assert shipped_scores(run / "step_0000001.pt") is None
+
+
+def test_a_run_folder_in_use_by_another_training_is_refused(image_folder, tmp_path, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "run"
+    assert run_train("--data", str(image_folder), "--out", str(out), "--max-steps", "1") == 0
+    with open(out / ".lock", "w") as held:  # as a second process training this run would hold it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert run_train("--resume", str(out), "--max-steps", "2") == 2
+        assert "in use by another gan.train process" in capsys.readouterr().err
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 1
+    assert run_train("--resume", str(out), "--max-steps", "2") == 0
