@@ -26,9 +26,12 @@ trained on 26,017 CelebA photos; the checkpoints ship with the app, so nothing t
 - **Faces**: sample grids with a truncation control, interpolation between seeds (lerp or
   slerp) as frames and a GIF, the same latents through every snapshot of the training run,
   and attribute sliders (smiling, male, young, eyeglasses, blond hair) along latent directions.
+- **Experiments**: the report's convergence knobs (learning rates, weight decay, SGD for D, several
+  G steps, Tanh, latent size) and known failures, each rerun against one baseline: losses, FD_attr,
+  diversity and the same latents through training, side by side, with a verdict for each.
 
 Everything the pages do lives in the `gan` package: `gan.toy` (the toy GAN), `gan.models`,
-`gan.data`, `gan.train` (`python -m gan.train`), `gan.sample`, `gan.evaluate`. Pick a page in
+`gan.data`, `gan.train` (`python -m gan.train`), `gan.sample`, `gan.evaluate`, `gan.experiments`. Pick a page in
 the sidebar.
 """
 )

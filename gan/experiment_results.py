@@ -17,6 +17,8 @@ from pathlib import Path
 
 from gan.experiments import BY_NAME
 
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "experiments"
+
 MAX_LOSS_ROWS = 200
 LOSS_COLUMNS = ("step", "images", "d_loss", "g_loss", "d_real", "d_fake")
 COLLAPSE_DIVERSITY = 0.75  # generated / real mean feature distance (real faces: 1.0)
@@ -71,6 +73,7 @@ def run_summary(run_dir: Path) -> dict:
     return {"name": meta["name"], "knob": exp.knob if exp else "", "about": exp.about if exp else "",
             "report": exp.report if exp else "", "flags": list(exp.flags) if exp else flags, "train_flags": flags,
             "image_size": int(flags[flags.index("--image-size") + 1]), "budget_images": meta["budget_images"],
+            "hardware": meta.get("hardware", ""),
             "images_seen": last.get("images"), "fd_attr": last.get("fd_attr"), "diversity": last.get("diversity"),
             "nan_stop": scores["exit_code"] != 0, "seconds": scores["seconds"], "eval_n": scores["eval_n"],
             "snapshots": snaps}

@@ -103,10 +103,12 @@ class Scorer:
 def launch(exp: Experiment, args: argparse.Namespace, slot: int, threads: int) -> subprocess.Popen:
     run_dir = Path(args.out) / exp.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "experiment.json").write_text(json.dumps(
-        {"name": exp.name, "flags": list(exp.train_flags(args.image_size)), "budget_images": args.budget_images}))
-    env = dict(os.environ)
     gpus = torch.cuda.device_count() if args.device in ("auto", "cuda") else 0
+    hardware = f"on {torch.cuda.get_device_name()}" if gpus else f"on the CPU ({os.cpu_count()} cores)"
+    (run_dir / "experiment.json").write_text(json.dumps(
+        {"name": exp.name, "flags": list(exp.train_flags(args.image_size)), "budget_images": args.budget_images,
+         "hardware": hardware}))
+    env = dict(os.environ)
     if gpus > 1:
         env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
     log = open(run_dir / "train.log", "a")

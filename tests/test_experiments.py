@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, TINY_MODEL, make_image_folder
 from gan import experiment_results, experiments, sweep
@@ -189,3 +190,42 @@ def test_tensorboard_missing_stops_before_training(image_folder, tmp_path, monke
     assert main([*TINY_MODEL, "--data", str(image_folder), "--out", str(tmp_path / "run"), "--tensorboard"]) == 2
     assert "pip install tensorboard" in capsys.readouterr().err
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+# ---------------------------------------------------------------------------------- the page
+
+PAGE = str(ROOT / "pages" / "4_Experiments.py")
+
+
+def page(root, monkeypatch) -> AppTest:
+    monkeypatch.setattr(experiment_results, "SHIPPED", root)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_with_the_shipped_results_compares_and_moves_through_time(monkeypatch):
+    shipped = experiment_results.load(experiment_results.SHIPPED)
+    assert len(shipped) >= 12, "checkpoints/experiments should ship at least 12 experiments"
+    at = page(experiment_results.SHIPPED, monkeypatch)
+    ranked = at.dataframe[0].value
+    assert list(ranked["experiment"]) == [r["name"] for r in shipped]
+    assert set(ranked["verdict"]) <= set(experiment_results.VERDICTS)
+    picked = at.multiselect[0].value
+    assert 2 <= len(picked) <= 4 and len(at.get("arrow_vega_lite_chart")) == 2
+    first_captions = [img.caption for img in at.get("imgs")]
+    at.select_slider[0].set_value(0).run()
+    assert not at.exception
+    assert [img.caption for img in at.get("imgs")] != first_captions
+
+
+def test_page_with_one_experiment_picked_asks_for_two(monkeypatch):
+    at = page(experiment_results.SHIPPED, monkeypatch)
+    at.multiselect[0].set_value([at.multiselect[0].value[0]]).run()
+    assert not at.exception and any("at least two" in i.value for i in at.info)
+
+
+def test_page_without_results_says_how_to_make_them(tmp_path, monkeypatch):
+    at = page(tmp_path, monkeypatch)
+    assert any("python -m gan.experiments run" in i.value for i in at.info)
+    assert not at.dataframe
