@@ -15,7 +15,7 @@ import math
 import shutil
 from pathlib import Path
 
-from gan.experiments import BY_NAME
+from gan.experiments import BY_NAME, Experiment
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "experiments"
 
@@ -67,13 +67,13 @@ def run_summary(run_dir: Path) -> dict:
     """The summary of one scored run folder, without the verdict (that needs the baseline)."""
     scores = json.loads((run_dir / "scores.json").read_text())
     meta = json.loads((run_dir / "experiment.json").read_text())
-    exp, snaps = BY_NAME.get(meta["name"]), scores["snapshots"]
+    train_flags, snaps = meta["flags"], scores["snapshots"]
+    exp = BY_NAME.get(meta["name"]) or Experiment(meta["name"], "", tuple(train_flags), "not in gan.experiments")
     last = snaps[-1] if snaps else {}
-    flags = meta["flags"]
-    return {"name": meta["name"], "knob": exp.knob if exp else "", "about": exp.about if exp else "",
-            "report": exp.report if exp else "", "flags": list(exp.flags) if exp else flags, "train_flags": flags,
-            "image_size": int(flags[flags.index("--image-size") + 1]), "budget_images": meta["budget_images"],
-            "hardware": meta.get("hardware", ""),
+    return {"name": exp.name, "knob": exp.knob, "about": exp.about, "report": exp.report,
+            "report_en": exp.report_en, "flags": list(exp.flags), "train_flags": train_flags,
+            "image_size": int(train_flags[train_flags.index("--image-size") + 1]),
+            "budget_images": meta["budget_images"], "hardware": meta.get("hardware", ""),
             "images_seen": last.get("images"), "fd_attr": last.get("fd_attr"), "diversity": last.get("diversity"),
             "nan_stop": scores["exit_code"] != 0, "seconds": scores["seconds"], "eval_n": scores["eval_n"],
             "snapshots": snaps}
@@ -121,6 +121,15 @@ def losses(summary: dict) -> list[dict]:
         return []
     return [{"experiment": summary["name"], **{k: float(v) for k, v in r.items() if v not in ("", None)}}
             for r in csv.DictReader(open(path, newline=""))]
+
+
+def default_pick(runs: list[dict]) -> list[str]:
+    """The baseline, the report's preset and the best-ranked failure: the comparison a lesson opens with."""
+    failed = [r["name"] for r in runs if r.get("verdict") in ("collapsed", "diverged")]
+    wanted = ["baseline", "report-preset", *failed[:1]]
+    names = [r["name"] for r in runs]
+    picked = [n for n in wanted if n in names]
+    return picked + [n for n in names if n not in picked][:max(0, 2 - len(picked))]
 
 
 def differing_flags(summary: dict) -> str:

@@ -16,7 +16,7 @@ import json
 import sys
 from dataclasses import dataclass
 
-# The report's own words on each knob (cspup_celeba_report.md), quoted on the page.
+# The report's own words on each knob (cspup_celeba_report.md), quoted on the page, and in English.
 REPORT = {
     "lr": "Изменение learning rate: уменьшение для дискриминатора и/или увеличение для генератора",
     "weight decay": "Добавление регуляризации (изменение параметра weight decay) для дискриминатора "
@@ -26,6 +26,16 @@ REPORT = {
                "дискриминатор обучался 1 раз, а генератор X раз подряд",
     "tanh": "Изменение функции активации генератора на Tanh (вместо Leaky ReLU)",
     "latent": "Изменение размера скрытого пространства",
+}
+
+REPORT_EN = {
+    "lr": "Changing the learning rate: lower for the discriminator and/or higher for the generator",
+    "weight decay": "Adding regularisation (changing weight decay) for the discriminator and in some cases the generator",
+    "sgd": "Using the SGD optimizer (instead of Adam) for the discriminator",
+    "g steps": "Training the generator X times as often (X = 2 or X = 5): at each step the discriminator was "
+               "trained once and the generator X times in a row",
+    "tanh": "Changing the generator's activation function to Tanh (instead of Leaky ReLU)",
+    "latent": "Changing the size of the latent space",
 }
 
 
@@ -45,6 +55,10 @@ class Experiment:
     @property
     def report(self) -> str:
         return REPORT.get(self.knob, "")
+
+    @property
+    def report_en(self) -> str:
+        return REPORT_EN.get(self.knob, "")
 
 
 # The shared base: our recipe (BCE, Adam 2e-4 for both, beta1 0.5, EMA 0.999). At 32 px the networks are
@@ -93,7 +107,7 @@ def select(names: list[str]) -> list[Experiment]:
 def cmd_list(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps([{"name": e.name, "knob": e.knob, "flags": list(e.flags), "about": e.about,
-                           "report": e.report} for e in EXPERIMENTS], ensure_ascii=False, indent=1))
+                           "report": e.report, "report_en": e.report_en} for e in EXPERIMENTS], ensure_ascii=False, indent=1))
         return
     for e in EXPERIMENTS:
         print(f"{e.name:<16} {' '.join(e.flags) or '(the base)':<52} {e.about}")

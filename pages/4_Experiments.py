@@ -56,8 +56,8 @@ st.caption("Verdict rule: " + results.VERDICT_RULE + ".")
 
 st.subheader("Side by side")
 names = [r["name"] for r in runs]
-default = [n for n in ("baseline", "report-preset", "hinge-sn-b256") if n in names] or names[:2]
-picked = st.multiselect("Experiments to compare (2 to 4)", names, default=default, max_selections=4)
+picked = st.multiselect("Experiments to compare (2 to 4)", names, default=results.default_pick(runs),
+                        max_selections=4)
 if len(picked) < 2:
     st.info("Pick at least two experiments to compare.")
     st.stop()
@@ -67,8 +67,8 @@ for col, r in zip(st.columns(len(chosen)), chosen):
     with col:
         st.markdown(f"#### {r['name']}\n**{r['verdict']}**: {r['reason']}")
         st.markdown(f"{r['about']}  \n`{results.differing_flags(r)}`")
-        if r["report"]:
-            st.caption(f"The report: «{r['report']}»")
+        if r.get("report_en"):
+            st.caption(f"The report: “{r['report_en']}” (original: «{r['report']}»)")
 
 st.vega_lite_chart(pd.DataFrame([row for r in chosen for row in results.losses(r)]), losses_spec())
 points = pd.DataFrame([{"experiment": r["name"], **s} for r in chosen for s in r["snapshots"]])

@@ -212,11 +212,14 @@ def test_page_with_the_shipped_results_compares_and_moves_through_time(monkeypat
     assert list(ranked["experiment"]) == [r["name"] for r in shipped]
     assert set(ranked["verdict"]) <= set(experiment_results.VERDICTS)
     picked = at.multiselect[0].value
-    assert 2 <= len(picked) <= 4 and len(at.get("arrow_vega_lite_chart")) == 2
-    first_captions = [img.caption for img in at.get("imgs")]
+    assert 2 <= len(picked) <= 4 and "baseline" in picked and len(at.get("vega_lite_chart")) == 2
+    last = [c for img in at.get("image") for c in img.captions]
+    assert len(last) == len(picked) and all(f"{r['images_seen']:,} images" in c for r, c in
+                                            zip([next(s for s in shipped if s["name"] == n) for n in picked], last))
     at.select_slider[0].set_value(0).run()
     assert not at.exception
-    assert [img.caption for img in at.get("imgs")] != first_captions
+    first = [c for img in at.get("image") for c in img.captions]
+    assert len(first) == len(picked) and first != last
 
 
 def test_page_with_one_experiment_picked_asks_for_two(monkeypatch):
