@@ -14,9 +14,13 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from gan.attributes import load_directions, move_along
+from gan.attributes import load_classifier, load_directions, move_along
 from gan.checkpoint import CheckpointError, Source, load_generator
-from gan.sample import generate, gif_bytes, grid, interpolate, latents, seed_latent, shipped_runs, shipped_scores
+from gan.data import DataError
+from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
+from gan.sample import (CHECKPOINTS, generate, gif_bytes, grid, interpolate, latents, progress_run, seed_latent,
+                        shipped_runs, shipped_scores)
+from gan.sefa import describe, factorize, similarity, strips
 from gan.serving import configure_torch
 
 configure_torch()
@@ -128,7 +132,9 @@ if scores:
 psi = st.sidebar.slider("Truncation ψ", 0.0, 1.5, 1.0, 0.05,
                         help="Latents are scaled by ψ: below 1 the faces get safer and more alike, above 1 wilder.")
 
-tab_grid, tab_walk, tab_progress, tab_attr = st.tabs(["Samples", "Interpolation", "Training progress", "Attributes"])
+tab_grid, tab_walk, tab_progress, tab_attr, tab_sefa, tab_project = st.tabs(
+    ["Samples", "Interpolation", "Training progress", "Attributes", "Directions without labels",
+     "Can the GAN draw this face?"])
 
 
 @st.fragment
@@ -162,17 +168,21 @@ def interpolation_tab() -> None:
 
 @st.fragment
 def progress_tab() -> None:
-    if run is None or len(runs.get(run, [])) < 2:
+    shown = progress_run(run, runs) if run else None
+    if shown is None:
         st.info("Training progress needs a run with several snapshots; pick a shipped run that has them.")
         return
     seed = st.number_input("Seed", 0, 2**31 - 1, 7, key="progress_seed")
-    snaps = runs[run]
+    snaps = runs[shown]
+    if shown != run:
+        st.caption(f"`{run}` kept no snapshots along its run. This is `{shown}`'s, trained beside it on the same "
+                   "GPU, with the same data, recipe and length: a narrower network on the same road.")
     st.caption("The same 8 latents through every snapshot kept along the run, top to bottom.")
     for snap in snaps:
         s_g, s_meta, _ = loaded(snap)
         imgs = sample((str(snap), snap.stat().st_mtime), s_g, 8, int(seed), 1.0)
         seen = (s_meta["metrics"] or {}).get("images_seen", 0)
-        st.image(grid(imgs, nrow=8), caption=f"step {s_meta['step']:,} · {seen / 1e6:.2f}M images seen")
+        st.image(grid(imgs, nrow=8), caption=f"step {s_meta['step']:,} · {seen:,} images seen")
 
 
 @st.fragment
@@ -197,6 +207,159 @@ def attributes_tab() -> None:
     right.line_chart(curve, x="t", y="classifier score", height=220)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def sefa(key: tuple, _g) -> tuple[torch.Tensor, torch.Tensor]:
+    return factorize(_g)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sefa_strips(key: tuple, _g, top: int, seed: int, reach: float) -> np.ndarray:
+    return strips(_g, sefa(key, _g)[1][:top], seed_latent(seed, _g.cfg.latent), torch.linspace(-reach, reach, 7))
+
+
+def cosine_chart(cos: torch.Tensor, names: list[str]) -> dict:
+    """A Vega-Lite heat map of cosine similarities: directions down, attributes across."""
+    rows = [{"direction": f"direction {k}", "attribute": a, "cosine": round(float(cos[k, i]), 2)}
+            for k in range(len(cos)) for i, a in enumerate(names)]
+    return {"data": {"values": rows}, "mark": "rect",
+            "encoding": {"y": {"field": "direction", "type": "ordinal", "sort": None, "title": None},
+                         "x": {"field": "attribute", "type": "nominal", "sort": None, "title": None},
+                         "color": {"field": "cosine", "type": "quantitative",
+                                   "scale": {"domain": [-1, 1], "scheme": "redblue"}},
+                         "tooltip": [{"field": "direction"}, {"field": "attribute"}, {"field": "cosine"}]}}
+
+
+@st.fragment
+def sefa_tab() -> None:
+    st.caption("Closed-form factorization (SeFa, Shen & Zhou 2021): the latent directions that move the "
+               "generator's first layer the most, found from its weights alone in milliseconds: no labels, no "
+               "samples. What each one means is for you to see; the classifier's directions only name it.")
+    c1, c2, c3 = st.columns(3)
+    top = c1.slider("Directions", 1, 10, 5, key="sefa_top")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="sefa_seed")
+    reach = c3.slider("How far along each (t)", 1.0, 6.0, 3.0, 0.5)
+    values, found = sefa(key, g)
+    share = values / values.sum()
+    cos = similarity(found[:top], directions["vectors"]) if directions else None
+    images = sefa_strips(key, g, top, int(seed), reach)
+    for k in range(top):
+        like = f" · most like {describe(cos[k], directions['names'])}" if cos is not None else ""
+        st.image(grid(images[k], nrow=len(images[k])),
+                 caption=f"direction {k} · {100 * float(share[k]):.1f}% of the first layer's energy{like} · "
+                         f"t from {-reach:+.1f} to {reach:+.1f}")
+    if cos is not None:
+        st.caption("Cosine similarity with the directions fitted with the attribute classifier "
+                   "(+1: the same, −1: opposite, 0: unrelated).")
+        st.vega_lite_chart(cosine_chart(cos, directions["names"]), width="stretch")
+
+
+@st.cache_resource(show_spinner=False)
+def classifier():
+    return load_classifier(CHECKPOINTS / "attributes.pt")
+
+
+def uint8_image(x: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) in [-1, 1] -> (H, W, 3) uint8."""
+    return ((x[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def error_chart(errors: list[float], random_error: float | None = None) -> dict:
+    """Vega-Lite: the loss along the search, and the mean loss of random latents as a dashed rule."""
+    curve = {"data": {"values": [{"step": i, "error": e} for i, e in enumerate(errors)]}, "mark": "line",
+             "encoding": {"x": {"field": "step", "type": "quantitative"},
+                          "y": {"field": "error", "type": "quantitative", "scale": {"zero": True},
+                                "title": "reconstruction error"}}}
+    rule = {"data": {"values": [{"random": random_error}]}, "mark": {"type": "rule", "strokeDash": [4, 4]},
+            "encoding": {"y": {"field": "random", "type": "quantitative"}}}
+    return {"layer": [curve] + ([rule] if random_error is not None else []), "height": 220}
+
+
+def photo_source() -> tuple[str, bytes | Path] | None:
+    """(name, photo) from an upload or from the $GAN_LAB_REAL_IMAGES folder; None when there is none."""
+    up = st.file_uploader("A photo of a face (it is cropped to the centre square)", type=["jpg", "jpeg", "png", "webp"])
+    if up is not None:
+        return f"upload {hashlib.sha256(up.getvalue()).hexdigest()[:12]}", up.getvalue()
+    try:
+        photos = real_photos()
+    except DataError as e:
+        st.warning(f"${REAL_IMAGES} names no usable folder: {e}")
+        return None
+    if not photos:
+        st.info(f"Upload a photo, or start the app with ${REAL_IMAGES} naming a folder of face photos "
+                "(for example `../shared/data/celeba-test/img_align_celeba`) to pick one of them here.")
+        return None
+    i = st.number_input(f"…or photo number (of {len(photos):,} in ${REAL_IMAGES})", 0, len(photos) - 1, 0,
+                        key="project_photo")
+    return photos[int(i)].name, photos[int(i)]
+
+
+@st.fragment
+def projection_tab() -> None:
+    st.caption("Projection searches the latent space for the z whose face best redraws a photo: a pixel loss plus "
+               "a perceptual one (distances between the attribute classifier's feature maps), Adam on z alone, "
+               "from the best of 32 random latents. What it reaches is what the generator can draw. Faces like "
+               "CelebA's (frontal, well lit, celebrities) come out close. Glasses, hats, hands, profiles, unusual "
+               "light or faces unlike the training set's cannot be reached by any z: the GAN never learnt them.")
+    source = photo_source()
+    if source is None:
+        return
+    name, photo = source
+    try:
+        target = read_photo(photo, g.cfg.image_size)
+    except PhotoError as e:
+        st.error(f"This photo cannot be used: {e}")
+        return
+    steps = st.slider("Steps", 10, 300, DEFAULT_STEPS, 10, key="project_steps",
+                      help=f"{DEFAULT_STEPS} take a few seconds on a laptop")
+    done = st.session_state.get("projection")
+    if st.button("Project", type="primary"):
+        progress = st.empty()  # the search as it runs; cleared when it is done
+        cols = progress.container().columns(3)
+        cols[0].image(uint8_image(target), width=192, caption="target")
+        face, chart = cols[1].empty(), cols[2].empty()
+
+        def show(step: int, errors: list[float], frame: np.ndarray) -> None:
+            face.image(frame, width=192, caption=f"G(z) at step {step}")
+            chart.vega_lite_chart(error_chart(errors), width="stretch")
+
+        try:
+            result = project(g, classifier(), target, steps, callback=show)
+        except CheckpointError as e:
+            st.error(f"Projection needs the attribute classifier: {e}")
+            return
+        done = st.session_state["projection"] = {"for": (key, name, steps), "z": result.z, "errors": result.errors,
+                                                 "random_error": result.random_error, "seconds": result.seconds,
+                                                 "frames": result.frames}
+        progress.empty()
+    if not done or done["for"] != (key, name, steps):
+        return
+    cols = st.columns(3)
+    cols[0].image(uint8_image(target), width=192, caption="target")
+    cols[1].image(done["frames"][-1][1], width=192, caption=f"G(z) after {steps} steps")
+    cols[2].vega_lite_chart(error_chart(done["errors"], done["random_error"]), width="stretch")
+    st.caption(f"Error {done['errors'][-1]:.3f} after {done['seconds']:.1f} s, from {done['errors'][0]:.3f} for the "
+               f"best random start; random latents score {done['random_error']:.3f} on average (dashed).")
+    along_the_way = done["frames"][:: max(1, len(done["frames"]) // 10)]
+    st.image([f for _, f in along_the_way], width=72, caption=[f"step {s}" for s, _ in along_the_way])
+    found_z_view(done["z"])
+
+
+def found_z_view(z: torch.Tensor) -> None:
+    """What the found latent can do: the attribute sliders and an interpolation to a random face."""
+    st.subheader("What the found z can do")
+    left, right = st.columns(2)
+    if directions is not None:
+        attr = left.selectbox("Attribute", directions["names"], key="project_attr")
+        t = left.slider("Move along it", -3.0, 3.0, 1.5, 0.25, key="project_t")
+        v = directions["vectors"][directions["names"].index(attr)]
+        ts = (-abs(t), 0.0, abs(t)) if t else (0.0,)
+        left.image(list(generate(g, move_along(z[None].expand(len(ts), -1), v, torch.tensor(ts)[:, None]))),
+                   width=110, caption=[f"{attr} {x:+.2f}" for x in ts])
+    seed = right.number_input("Interpolate to the face of seed", 0, 2**31 - 1, 1, key="project_seed")
+    walk = generate(g, interpolate(z, seed_latent(int(seed), g.cfg.latent), 6, "slerp"))
+    right.image(list(walk), width=72, caption=[f"{i / 5:.1f}" for i in range(6)])
+
+
 with tab_grid:
     samples_tab()
 with tab_walk:
@@ -205,3 +368,7 @@ with tab_progress:
     progress_tab()
 with tab_attr:
     attributes_tab()
+with tab_sefa:
+    sefa_tab()
+with tab_project:
+    projection_tab()

@@ -2,8 +2,10 @@
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import gan.sample
@@ -64,3 +66,39 @@ def test_an_uploaded_generator_is_checked_and_used_without_a_file_on_disk(tmp_pa
     assert not at.exception and not at.error
     assert at.sidebar.selectbox[0].value == "uploaded file" and at.get("image")
     assert not any(tmp_path.iterdir())
+
+
+def captions(at: AppTest) -> list[str]:
+    return [i.caption for image in at.get("image") for i in image.proto.imgs]
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_unsupervised_directions_are_strips_named_by_their_closest_attributes():
+    at = run_page()
+    strips = [c for c in captions(at) if "first layer's energy" in c]
+    assert len(strips) == 5 and all("most like" in c for c in strips)  # the default carries attribute directions
+    at.slider(key="sefa_top").set_value(3).run()
+    assert len([c for c in captions(at) if "first layer's energy" in c]) == 3
+    assert not at.exception and not at.error
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_projection_redraws_a_photo_from_the_real_images_folder(tmp_path: Path, monkeypatch):
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (80, 60, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    monkeypatch.setenv("GAN_LAB_REAL_IMAGES", str(tmp_path))
+    at = run_page()
+    at.slider(key="project_steps").set_value(10).run()
+    next(b for b in at.button if b.label == "Project").click().run()
+    assert not at.exception and not at.error
+    shown = captions(at)
+    assert "target" in shown and "G(z) after 10 steps" in shown
+    assert any(c.startswith("Smiling") for c in shown)  # the sliders act on the found z
+    assert any("reconstruction error" in str(c.proto) for c in at.get("vega_lite_chart"))
+
+
+def test_projection_explains_where_photos_come_from(monkeypatch):
+    monkeypatch.delenv("GAN_LAB_REAL_IMAGES", raising=False)
+    at = run_page()
+    assert any("GAN_LAB_REAL_IMAGES" in i.value for i in at.info)
