@@ -17,6 +17,7 @@ REGIME_HELP = {
     "generator": "D learns against the initial G for the pretrain steps, then is frozen; then only G learns",
 }
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+DIAGRAM_EVERY = 1.0  # seconds between redraws of the model diagram while training
 
 configure_torch()
 st.set_page_config(page_title="Weight recovery · GAN lab", layout="wide")
@@ -153,6 +154,12 @@ if live.message:
 every = live.interval(LIVE_TRAINING.interval())  # between live updates: 0.18 s alone, 0.4 s in a class
 
 
+@st.fragment(run_every=DIAGRAM_EVERY if live.running else None)
+def model_view() -> None:
+    """The model with its latest numbers: laid out anew by the browser at each redraw, so once a second."""
+    st.graphviz_chart(diagram(live.run), width="stretch")
+
+
 @st.fragment(run_every=every if live.running else None)
 def live_view() -> None:
     with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds:
@@ -169,7 +176,6 @@ def live_view() -> None:
             st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · {last['d_updates']:,} D steps, "
                         f"{last['g_updates']:,} G steps · symmetric error of A **{last['error']:.4f}** "
                         f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**")
-        st.graphviz_chart(diagram(run), width="stretch")
         st.vega_lite_chart(game(live.scene(coordinates, entries), run.cfg.loss))
         where = ("N = 2: the plane is the whole output space, so D's map is exact" if run.N == 2 else
                  f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")
@@ -180,9 +186,10 @@ def live_view() -> None:
                      "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
                      "reshaping it, so the ground moves under A at every D step.")
         if last:
-            st.vega_lite_chart(curves(run, match, matched))
+            st.vega_lite_chart(curves(run, matched))
 
 
+model_view()
 live_view()
 if run.history and not live.running:
     results(run)

@@ -12,7 +12,7 @@ KINDS = {"domain": ["real", "generated"], "range": [REAL, FAKE]}
 LIVE_POINTS = 300  # points per curve
 SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
           "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "A",
-          "ema_error": "running average of A", "distance": "energy distance", "target": "target"}
+          "ema_error": "running average of A", "distance": "energy distance"}
 
 
 def table(**columns: torch.Tensor | list) -> pa.Table:
@@ -23,9 +23,10 @@ def title(text: str) -> dict:
     return {"text": text, "fontSize": 11, "fontWeight": "normal", "anchor": "start"}
 
 
-def axis(field: str, name: str, domain: tuple[float, float] | None = None, **more) -> dict:
-    scale = {"domain": list(domain), "nice": False, "zero": False} if domain else {"zero": False}
-    return {"field": field, "type": "quantitative", "title": name, "scale": scale, **more}
+def axis(field: str, name: str) -> dict:
+    """A quantitative position channel whose domain comes from the data: the spec stays the same from one
+    update to the next, so the browser updates the chart's data in place instead of building it anew."""
+    return {"field": field, "type": "quantitative", "title": name, "scale": {"nice": False, "zero": False}}
 
 
 # ------------------------------------------------------------------------------------------ the game
@@ -34,10 +35,9 @@ def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.
     """Real and generated samples in the plane over D's map, G's arrows and (n = 1) the unit square's images."""
     du, dv = s.cell
     (u, v), keep = s.centres.T, ~s.d_values.isnan()
-    u0, v0 = (s.centres.min(0).values - torch.tensor([du, dv]) / 2).tolist()
-    u1, v1 = (s.centres.max(0).values + torch.tensor([du, dv]) / 2).tolist()
     longest = s.arrows.norm(dim=1).max().clamp_min(1e-12)
-    push = s.arrows * (0.1 * max(u1 - u0, v1 - v0) / longest)  # the longest arrow: a tenth of the view
+    view = (s.centres.max(0).values - s.centres.min(0).values).max() + max(du, dv)
+    push = s.arrows * (0.1 * view / longest)  # the longest arrow: a tenth of the view
     tip = s.fake[: len(push)] + push
     data = {
         "dmap": table(u=u[keep] - du / 2, u2=u[keep] + du / 2, v=v[keep] - dv / 2, v2=v[keep] + dv / 2,
@@ -51,7 +51,7 @@ def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.
                           kind=[("generated" if name == "G_A" else "real") for name, o in s.outlines.items()
                                 for _ in range(len(o))]),
     }
-    x, y = axis("u", s.plane.axes[0], (u0, u1)), axis("v", s.plane.axes[1], (v0, v1))
+    x, y = axis("u", s.plane.axes[0]), axis("v", s.plane.axes[1])
     score = "D(x), raw score" if loss == "lsq" else "D(x) = P(real)"
     spec = {
         "title": title("The data: real (green) and generated (purple) samples over D's map"),
@@ -86,18 +86,14 @@ def surface_view(s: Scene, size: int = 300) -> tuple[dict, dict[str, pa.Table]]:
     i, j = s.entries
     du, dv = (s.surface_u[1] - s.surface_u[0]).item(), (s.surface_v[1] - s.surface_v[0]).item()
     a, b = torch.cartesian_prod(s.surface_u, s.surface_v).T
-    stride = max(1, -(-len(s.path) // LIVE_POINTS))
-    path = torch.cat([s.path[::stride], s.path[-1:]])
     data = {
         "surface": table(a=a - du / 2, a2=a + du / 2, b=b - dv / 2, b2=b + dv / 2, loss=s.surface.flatten()),
-        "path": table(a=path[:, 0], b=path[:, 1], order=torch.arange(len(path))),
-        "now": table(a=path[-1:, 0], b=path[-1:, 1], name=["A now"]),
+        "path": table(a=s.path[:, 0], b=s.path[:, 1], order=torch.arange(len(s.path))),
+        "now": table(a=s.path[-1:, 0], b=s.path[-1:, 1], name=["A now"]),
         "equivalents": table(a=[e[1] for e in s.equivalents], b=[e[2] for e in s.equivalents],
                              name=[e[0] for e in s.equivalents]),
     }
-    domain_a = (s.surface_u[0].item() - du / 2, s.surface_u[-1].item() + du / 2)
-    domain_b = (s.surface_v[0].item() - dv / 2, s.surface_v[-1].item() + dv / 2)
-    x, y = axis("a", ENTRY_NAMES[i], domain_a), axis("b", ENTRY_NAMES[j], domain_b)
+    x, y = axis("a", ENTRY_NAMES[i]), axis("b", ENTRY_NAMES[j])
     spec = {
         "title": title(f"G's loss over {ENTRY_NAMES[i]} and {ENTRY_NAMES[j]}, against D as it is now"),
         "width": size, "height": size,
@@ -132,26 +128,26 @@ def game(s: Scene, loss: str) -> dict:
 
 # ------------------------------------------------------------------------------------------ the curves
 
-def panel(heading: str, fields: list[str], width: int, height: int, target: float | None = None,
-          labels: bool = False, data: str = "history") -> dict:
-    """One line chart of fields of a dataset (and a dashed constant target), with each change of settings as a
-    vertical rule (labelled if `labels`)."""
-    constant = [] if target is None else [{"calculate": repr(target), "as": "target"}]
+def panel(heading: str, fields: list[str], width: int, height: int, targets: bool = False, labels: bool = False,
+          data: str = "history") -> dict:
+    """One line chart of fields of a dataset, with each change of settings as a vertical rule (labelled if
+    `labels`) and, if `targets`, the rows of the `targets` dataset as dashed horizontal rules in their series'
+    colours. The spec depends on nothing that changes while a run trains, so an update only sends new data."""
+    color = {"field": "series", "type": "nominal", "scale": {"scheme": "tableau10"},
+             "legend": {"orient": "top", "title": None}}
     lines = {
         "data": {"name": data},
-        "transform": [*constant, {"fold": fields + ["target"] * bool(constant), "as": ["key", "value"]},
-                      {"filter": "isValid(datum.value)"},
-                      {"calculate": f"{SERIES}[datum.key]", "as": "series"},
-                      {"calculate": "datum.key == 'target'", "as": "dashed"}],
+        "transform": [{"fold": fields, "as": ["key", "value"]}, {"filter": "isValid(datum.value)"},
+                      {"calculate": f"{SERIES}[datum.key]", "as": "series"}],
         "mark": {"type": "line", "clip": True},
         "encoding": {
             "x": {"field": "step", "type": "quantitative", "title": "step"},
             "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": False}},
-            "color": {"field": "series", "type": "nominal", "scale": {"scheme": "tableau10"},
-                      "legend": {"orient": "top", "title": None}},
-            "strokeDash": {"field": "dashed", "type": "nominal", "legend": None},
+            "color": color,
         },
     }
+    dashed = {"data": {"name": "targets"}, "mark": {"type": "rule", "strokeDash": [5, 3]},
+              "encoding": {"y": {"field": "value", "type": "quantitative"}, "color": color}}
     rules = {"data": {"name": "changes"}, "mark": {"type": "rule", "color": "#888", "strokeDash": [3, 2]},
              "encoding": {"x": {"field": "at", "type": "quantitative"}}}
     text = {"data": {"name": "changes"},
@@ -160,31 +156,31 @@ def panel(heading: str, fields: list[str], width: int, height: int, target: floa
             "encoding": {"x": {"field": "at", "type": "quantitative"}, "y": {"value": 0},
                          "text": {"field": "label"}}}
     return {"title": title(heading), "width": width, "height": height,
-            "layer": [lines, rules, *([text] if labels else [])]}
+            "layer": [lines, *([dashed] if targets else []), rules, *([text] if labels else [])]}
 
 
-def curves(run: ToyGAN, match: str, matched: torch.Tensor) -> dict:
+def curves(run: ToyGAN, matched: torch.Tensor) -> dict:
     """Every scalar curve of the run in one spec: losses, D's means, A's entries, gradient, errors, distance."""
     stride = max(1, -(-len(run.history) // LIVE_POINTS))
     sampled = run.history[::-1][::stride][::-1]
-    history = pa.table({k: [r[k] for r in sampled] for k in ("step", *SERIES) if k not in ("target", "distance")})
+    history = pa.table({k: [r[k] for r in sampled] for k in ("step", *SERIES) if k != "distance"})
     measured = [r for r in run.history if r["distance"] is not None]  # every 10th step: at most 300
     distances = table(step=[r["step"] for r in measured], distance=[r["distance"] for r in measured])
     changes = table(at=[c["step"] + 0.5 for c in run.changes], label=[c["label"] for c in run.changes])
+    targets = table(series=list(ENTRY_NAMES), value=matched.flatten())
     scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
-    entries = matched.flatten().tolist()
+    entries = [f"a{k // 2}{k % 2}" for k in range(4)]
     rows = [
-        [panel("Losses", ["d_loss", "g_loss"], 390, 160, labels=True),
-         panel(f"Mean D(real) and D(fake), {scale}", ["d_real", "d_fake"], 390, 160)],
-        [panel(f"A[{k // 2},{k % 2}] and, dashed, {match}", [f"a{k // 2}{k % 2}"], 175, 130, entries[k])
-         for k in range(4)],
-        [panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 245, 150),
-         panel("Symmetric error: max |A − W'|, nearest equivalent W'", ["error", "ema_error"], 245, 150),
-         panel("Energy distance, real vs generated samples", ["distance"], 245, 150, data="distances")],
+        [panel("Losses", ["d_loss", "g_loss"], 390, 150, labels=True),
+         panel(f"Mean D(real) and D(fake), {scale}", ["d_real", "d_fake"], 390, 150)],
+        [panel("A's entries and, dashed, the nearest equivalent of W", entries, 390, 150, targets=True),
+         panel("Norm of G's gradient ‖∂loss_G/∂A‖", ["grad_norm"], 390, 150)],
+        [panel("Symmetric error: max |A − W'|, nearest equivalent W'", ["error", "ema_error"], 390, 150),
+         panel("Energy distance, real vs generated samples", ["distance"], 390, 150, data="distances")],
     ]
-    independent = {"scale": {"color": "independent", "strokeDash": "independent"}}
-    return {"vconcat": [{"hconcat": row, "resolve": independent} for row in rows],
-            "datasets": {"history": history, "distances": distances, "changes": changes}, "resolve": independent}
+    independent = {"scale": {"color": "independent"}}
+    return {"vconcat": [{"hconcat": row, "resolve": independent} for row in rows], "resolve": independent,
+            "datasets": {"history": history, "distances": distances, "changes": changes, "targets": targets}}
 
 
 # ------------------------------------------------------------------------------------------ the model

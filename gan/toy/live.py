@@ -18,9 +18,10 @@ MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
 SPEEDS = {"1 iteration/s": 1.0, "3/s": 3.0, "10/s": 10.0, "30/s": 30.0, "full speed": math.inf}
 POINTS = 256  # real and generated samples drawn in the data view: the same noise all run long
 ARROWS = 24  # of the generated samples, those that carry G's arrows
-MAP_CELLS = 32  # D's map: cells a side
-SURFACE_CELLS = 15  # G's loss surface: cells a side,
-SURFACE_NOISE = 64  # over the same 64 noise vectors for every matrix
+MAP_CELLS = 24  # D's map: cells a side
+SURFACE_CELLS = 13  # G's loss surface: cells a side,
+SURFACE_NOISE = 48  # over the same 48 noise vectors for every matrix
+PATH_POINTS = 300  # of A's path drawn on it
 ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
 RESET_NAMES = {"target": "W", "init": "the initial A", "n": "n", "seed": "the seed", "hidden": "D's width"}
 
@@ -49,7 +50,7 @@ class Scene:
     surface_u: torch.Tensor  # (SURFACE_CELLS,) and v, and G's loss there (u by v):
     surface_v: torch.Tensor
     surface: torch.Tensor
-    path: torch.Tensor  # (steps + 1, 2): A's two entries so far, from A0
+    path: torch.Tensor  # (≤ PATH_POINTS + 2, 2): A's two entries so far, from A0 to now
     equivalents: list[tuple[str, float, float]]  # W's equivalents at those two entries
 
 
@@ -72,6 +73,7 @@ class LiveRun:
         with torch.no_grad():
             self.real = generate(self.run.W, self.z_real)
             self.spread = generate(self.run.W, noise(4096, N, gen))  # the real data's principal directions
+        self.planes: dict[tuple[int, int] | None, Plane] = {}
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -137,7 +139,10 @@ class LiveRun:
 
     def plane(self, coordinates: tuple[int, int] | None) -> Plane:
         """The data view's plane: the real data's principal directions, or two output coordinates."""
-        return principal_plane(self.spread) if coordinates is None else coordinate_plane(self.spread, *coordinates)
+        if coordinates not in self.planes:
+            self.planes[coordinates] = (principal_plane(self.spread) if coordinates is None
+                                        else coordinate_plane(self.spread, *coordinates))
+        return self.planes[coordinates]
 
     def scene(self, coordinates: tuple[int, int] | None, entries: tuple[int, int]) -> Scene:
         """Everything the data view and the loss surface draw, for the run as it is now."""
@@ -152,8 +157,10 @@ class LiveRun:
         if run.N == 2:
             outlines = {"G_A": plane.project(square_outline(A)), "G_W (real)": plane.project(square_outline(run.W))}
         i, j = entries
-        path = torch.tensor([run.A0.flatten().tolist()] + [[r[f"a{k // 2}{k % 2}"] for k in range(4)]
-                                                           for r in run.history])[:, [i, j]]
+        stride = max(1, -(-len(run.history) // PATH_POINTS))
+        keys = [f"a{k // 2}{k % 2}" for k in entries]
+        path = torch.tensor([run.A0.flatten()[[i, j]].tolist()] + [[r[k] for k in keys] for r in run.history[::stride]]
+                            + [A.flatten()[[i, j]].tolist()])
         named = [(name, M.flatten()[i].item(), M.flatten()[j].item()) for name, M in run.targets]
         corners = torch.cat([path, torch.tensor([[u, v] for _, u, v in named])])
         u0, u1, v0, v1 = extent(corners, pad=0.15, least=0.25)
