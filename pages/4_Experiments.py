@@ -42,7 +42,7 @@ if not runs:
     st.stop()
 
 first = runs[0]
-st.caption(f"{len(runs)} experiments, each {first['image_size']} px and about {first['images_seen']:,} images, "
+st.caption(f"{len(runs)} experiments, each {first['image_size']} px and {first['budget_images']:,} images, "
            f"trained {first.get('hardware', '')}; scores on {first['eval_n']:,} generated and held-out faces.")
 
 st.subheader("Every experiment, ranked by final FD_attr")

@@ -22,10 +22,12 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+from PIL import Image  # noqa: E402
 
+import gan.discriminator  # noqa: E402
 import gan.sample  # noqa: E402
 from gan.attributes import load_directions  # noqa: E402
-from gan.checkpoint import load_checkpoint  # noqa: E402
+from gan.checkpoint import load_checkpoint, load_generator  # noqa: E402
 from gan.serving import streamlit_server  # noqa: E402
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -276,4 +278,44 @@ def test_faces_attribute_slider_moves_the_face(server: str, page: Page) -> None:
     expect(attributes.get_by_text(f"{name}, t = +0.50")).to_be_visible()
     expect(face).not_to_have_attribute("src", before)
     expect(attributes.get_by_test_id("stVegaLiteChart")).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_experiments_side_by_side_move_through_time_together(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Experiments")
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)
+    captions = page.get_by_test_id("stImageCaption")
+    expect(captions.first).to_contain_text("baseline")
+    before = captions.all_inner_texts()
+    move_slider(page.get_by_test_id("stSlider"), "Home")
+    wait_idle(page)
+    expect(captions.first).not_to_have_text(before[0])
+    assert captions.all_inner_texts() != before and len(captions.all_inner_texts()) == len(before)
+    assert_no_exception(page)
+
+
+@needs_checkpoints
+def test_faces_latent_space_tabs_open_and_project_a_photo(server: str, page: Page, tmp_path: Path) -> None:
+    photo = tmp_path / "face.png"
+    g, _ = load_generator(first_shipped_generator())
+    Image.fromarray(gan.sample.generate(g, gan.sample.latents(1, 99, g.cfg.latent))[0]).save(photo)
+    open_page(page, f"{server}/Faces")
+    directions = shown_tab(page, "Directions without labels")
+    expect(directions.get_by_test_id("stImageCaption").first).to_contain_text("direction 0")
+    save_screenshot(page, "faces_directions_without_labels")
+    project = shown_tab(page, "Can the GAN draw this face?")
+    project.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
+    move_slider(project.get_by_test_id("stSlider").filter(has_text="Steps"), "Home")  # 10 steps
+    wait_idle(page)
+    project.get_by_role("button", name="Project").click()
+    expect(project.get_by_text("G(z) after 10 steps")).to_be_visible()
+    expect(project.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    save_screenshot(page, "faces_projection")
+    critic = shown_tab(page, "The discriminator's view")
+    if gan.discriminator.DEFAULT_FILE.exists():
+        expect(critic.get_by_text("Most fake to D")).to_be_visible()
+    else:
+        expect(critic.get_by_test_id("stAlertContentInfo")).to_contain_text("discriminator")
+    save_screenshot(page, "faces_discriminator_view")
     assert_no_exception(page)
