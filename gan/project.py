@@ -117,7 +117,10 @@ def prior(z: torch.Tensor) -> torch.Tensor:
 def project(g: Generator, classifier: AttributeNet, target: torch.Tensor, steps: int = DEFAULT_STEPS,
             starts: int = 32, lr: float = 0.1, seed: int = 0, every: int = 5, prior_weight: float = 0.01,
             callback: Callable[[int, list[float], np.ndarray], None] | None = None) -> Projection:
-    """Adam on z from the best of `starts` random latents; every `every` steps a frame and callback(step, errors, frame)."""
+    """Adam on z from the best of `starts` random latents.
+
+    Every `every` steps it keeps a frame of G(z) and calls callback(step, errors so far, frame).
+    """
     start_time, start_cpu = time.perf_counter(), time.process_time()
     g = g.eval().requires_grad_(False)
     loss = ReconstructionLoss(classifier, target)
@@ -174,10 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     target_uint8 = ((target[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
     Image.fromarray(target_uint8).save(out / "target.png")
     Image.fromarray(result.frames[-1][1]).save(out / "reconstruction.png")
-    grid(np.stack([target_uint8] + [f for _, f in result.frames]), nrow=len(result.frames) + 1).save(out / "progress.png")
+    strip = np.stack([target_uint8] + [f for _, f in result.frames])
+    grid(strip, nrow=len(strip)).save(out / "progress.png")
     torch.save({"z": result.z, "errors": torch.tensor(result.errors)}, out / "z.pt")
     numbers = {"error": round(result.error, 5), "random_error": round(result.random_error, 5),
-               "start_error": round(result.errors[0], 5), "seconds": round(result.seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2), "steps": args.steps}
+               "start_error": round(result.errors[0], 5), "seconds": round(result.seconds, 2),
+               "cpu_seconds": round(result.cpu_seconds, 2), "steps": args.steps}
     print(json.dumps(numbers) if args.json else
           f"error {numbers['error']} after {args.steps} steps in {numbers['seconds']} s (best random start "
           f"{numbers['start_error']}, random latents {numbers['random_error']}); wrote {out}")

@@ -1,4 +1,5 @@
-"""Faces: sample, interpolate, watch training progress and move along attribute directions.
+"""Faces: sample, interpolate, watch training progress, move along attribute directions and along directions
+found without labels, project a photo into the latent space, and see faces as the discriminator does.
 
 An uploaded generator is checked and loaded from the upload's bytes (gan.checkpoint, gan.limits); no
 copy of it is ever written to disk, and Streamlit drops the bytes when the student's session ends.
@@ -17,6 +18,7 @@ from PIL import Image
 from gan.attributes import load_classifier, load_directions, move_along
 from gan.checkpoint import CheckpointError, Source, load_generator
 from gan.data import DataError
+from gan.discriminator import load_discriminator, mixed_round, rank, scores
 from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
 from gan.sample import (CHECKPOINTS, generate, gif_bytes, grid, interpolate, latents, progress_run, seed_latent,
                         shipped_runs, shipped_scores)
@@ -124,17 +126,17 @@ key = (str(path), path.stat().st_mtime) if path else ("upload", upload[0])
 m = meta["metrics"] or {}
 st.sidebar.caption(f"{meta['config']['image_size']}px, latent {meta['config']['latent']}, step {meta['step']:,}, "
                    f"{m.get('images_seen', 0) / 1e6:.1f}M images seen, G {m.get('params_g', 0) / 1e6:.1f}M params")
-scores = shipped_scores(path)
-if scores:
-    real = f" (real photos score {scores['real_FD_attr']:.2f})" if scores["real_FD_attr"] is not None else ""
-    st.sidebar.caption(f"Against held-out faces: FD_attr {scores['FD_attr']:.2f}, lower is closer{real}; "
-                       f"diversity {scores['diversity_ratio']:.2f}× that of real faces. See checkpoints/README.md.")
+measured = shipped_scores(path) if path else None
+if measured:
+    real = f" (real photos score {measured['real_FD_attr']:.2f})" if measured["real_FD_attr"] is not None else ""
+    st.sidebar.caption(f"Against held-out faces: FD_attr {measured['FD_attr']:.2f}, lower is closer{real}; "
+                       f"diversity {measured['diversity_ratio']:.2f}× that of real faces. See checkpoints/README.md.")
 psi = st.sidebar.slider("Truncation ψ", 0.0, 1.5, 1.0, 0.05,
                         help="Latents are scaled by ψ: below 1 the faces get safer and more alike, above 1 wilder.")
 
-tab_grid, tab_walk, tab_progress, tab_attr, tab_sefa, tab_project = st.tabs(
+tab_grid, tab_walk, tab_progress, tab_attr, tab_sefa, tab_project, tab_d = st.tabs(
     ["Samples", "Interpolation", "Training progress", "Attributes", "Directions without labels",
-     "Can the GAN draw this face?"])
+     "Can the GAN draw this face?", "The discriminator's view"])
 
 
 @st.fragment
@@ -360,6 +362,92 @@ def found_z_view(z: torch.Tensor) -> None:
     right.image(list(walk), width=72, caption=[f"{i / 5:.1f}" for i in range(6)])
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def discriminator(path: str, mtime: float):
+    return load_discriminator(path)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def ranked(key: tuple, d_key: tuple, _g, _d, n: int, seed: int) -> tuple[np.ndarray, torch.Tensor]:
+    return rank(_d, generate(_g, latents(n, seed, _g.cfg.latent)))
+
+
+def score_chart(s: torch.Tensor) -> dict:
+    """Vega-Lite: every face's score as a tick on one axis, and 0, where D's verdict turns."""
+    return {"layer": [
+        {"data": {"values": [{"score": round(float(x), 3)} for x in s]}, "mark": {"type": "tick", "thickness": 2},
+         "encoding": {"x": {"field": "score", "type": "quantitative", "title": "D's score (logit; > 0: real)"}}},
+        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "strokeDash": [4, 4]},
+         "encoding": {"x": {"field": "zero", "type": "quantitative"}}}], "height": 60}
+
+
+@st.fragment
+def discriminator_tab() -> None:
+    d_file = CHECKPOINTS / run / "discriminator.pt" if run else None
+    if d_file is None or not d_file.exists():
+        st.info("A discriminator ships for the default generator only: pick it in the sidebar. Train one for another "
+                "generator with `python -m gan.discriminator train --checkpoint FILE --data … --out FILE`.")
+        return
+    try:
+        d, d_ckpt = discriminator(str(d_file), d_file.stat().st_mtime)
+    except CheckpointError as e:
+        st.error(f"The discriminator cannot be used: {e}")
+        return
+    held = d_ckpt["metrics"].get("held_out", {})
+    st.caption("D was trained against this generator, frozen, until it told its faces from photos as well as it "
+               f"could in a few CPU minutes (held out: {100 * held.get('accuracy', 0):.0f}% right, AUC "
+               f"{held.get('auc', 0):.2f}). It learnt the generator's typical look: the faces it calls most real are "
+               "often the generator's odd ones, rare among those it was shown, and its clean, typical faces the most "
+               "fake. A discriminator judges against what the generator draws most, not against an idea of a face.")
+    c1, c2 = st.columns(2)
+    n = c1.select_slider("Faces to rank", [16, 32, 64], value=32, key="d_n")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 0, key="d_seed")
+    images, s = ranked(key, (str(d_file), d_file.stat().st_mtime), g, d, n, int(seed))
+    k = min(8, n // 2)
+    st.markdown("**Most real to D**")
+    st.image(list(images[:k]), width=80, caption=[f"{float(x):+.2f}" for x in s[:k]])
+    st.markdown("**Most fake to D**")
+    st.image(list(images[-k:]), width=80, caption=[f"{float(x):+.2f}" for x in s[-k:]])
+    st.vega_lite_chart(score_chart(s), width="stretch")
+    real_or_fake_round(d)
+
+
+def real_or_fake_round(d) -> None:
+    """Mixed real and generated faces; the student marks each, then sees the truth and D's verdicts."""
+    try:
+        photos = real_photos()
+    except DataError as e:
+        st.warning(f"${REAL_IMAGES} names no usable folder: {e}")
+        return
+    st.subheader("Real or fake?")
+    if not photos:
+        st.info(f"Start the app with ${REAL_IMAGES} naming a folder of real face photos to play a round against D. "
+                "No real photo ships with the app (CelebA's licence).")
+        return
+    number = st.session_state.setdefault("round", 0)
+    images, is_real = mixed_round(photos, g, 6, seed=number)
+    marks = []
+    for row in range(0, len(images), 6):
+        cols = st.columns(6)
+        for i in range(row, min(row + 6, len(images))):
+            cols[i - row].image(images[i], width=96)
+            marks.append(cols[i - row].radio(f"Face {i + 1}", ["real", "fake"], index=None, horizontal=True,
+                                             key=f"round{number}_{i}", label_visibility="collapsed"))
+    c1, c2 = st.columns(2)
+    if c1.button("Reveal", disabled=None in marks, help="Mark every face first"):
+        st.session_state["revealed"] = number
+    if c2.button("New round"):
+        st.session_state["round"] = number + 1
+        st.rerun(scope="fragment")
+    if st.session_state.get("revealed") != number or None in marks:
+        return
+    s = scores(d, images)
+    yours = np.array([m == "real" for m in marks])
+    st.image(list(images), width=96, caption=[f"{'real' if r else 'fake'} · D {float(x):+.1f}"
+                                             for r, x in zip(is_real, s)])
+    st.success(f"You were right on {int((yours == is_real).sum())} of {len(images)} faces, "
+               f"D on {int(((s > 0).numpy() == is_real).sum())}.")
+
 with tab_grid:
     samples_tab()
 with tab_walk:
@@ -372,3 +460,5 @@ with tab_sefa:
     sefa_tab()
 with tab_project:
     projection_tab()
+with tab_d:
+    discriminator_tab()

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import gan.discriminator
 import gan.sample
 from conftest import ROOT
 
@@ -102,3 +103,26 @@ def test_projection_explains_where_photos_come_from(monkeypatch):
     monkeypatch.delenv("GAN_LAB_REAL_IMAGES", raising=False)
     at = run_page()
     assert any("GAN_LAB_REAL_IMAGES" in i.value for i in at.info)
+
+
+needs_discriminator = pytest.mark.skipif(not gan.discriminator.DEFAULT_FILE.exists(), reason="no shipped discriminator")
+
+
+@needs_discriminator
+def test_the_discriminator_ranks_faces_and_plays_a_real_or_fake_round(tmp_path: Path, monkeypatch):
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    monkeypatch.setenv("GAN_LAB_REAL_IMAGES", str(tmp_path))
+    at = run_page()
+    shown = [float(c) for c in captions(at) if c[:1] in "+-" and c[1:2].isdigit()]
+    assert len(shown) == 16 and shown == sorted(shown, reverse=True)  # 8 most real, then 8 most fake
+    for i in range(12):
+        at.radio(key=f"round0_{i}").set_value("real" if i % 2 else "fake")
+    at.run()
+    next(b for b in at.button if b.label == "Reveal").click().run()
+    assert not at.exception and not at.error
+    assert "You were right on" in at.success[0].value
+    assert sum(c.startswith(("real ·", "fake ·")) for c in captions(at)) == 12
+    next(b for b in at.button if b.label == "New round").click().run()
+    assert not at.success and at.session_state["round"] == 1

@@ -111,7 +111,8 @@ def test_crafted_classifiers_are_refused(tmp_path):
     good = torch.load(CLASSIFIER, weights_only=True)
     huge = {**good, "arch": {**good["arch"], "widths": [32, 64, 128, 10**7]}}
     big_image = {**good, "arch": {**good["arch"], "image_size": 10**6}}
-    nan = {**good, "state_dict": {**good["state_dict"], "head.weight": good["state_dict"]["head.weight"] * float("nan")}}
+    weights = good["state_dict"]
+    nan = {**good, "state_dict": {**weights, "head.weight": weights["head.weight"] * float("nan")}}
     for obj in (huge, big_image, nan):
         with pytest.raises(CheckpointError, match="cannot be used"):
             load_classifier(save(obj, tmp_path / "c.pt"))
