@@ -18,6 +18,7 @@ REGIME_HELP = {
 }
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
 DIAGRAM_EVERY = 1.0  # seconds between redraws of the model diagram while training
+DIAGRAM_HEIGHT = 190  # pixels, fixed: the page below does not jump while it is drawn afresh
 
 configure_torch()
 st.set_page_config(page_title="Weight recovery · GAN lab", layout="wide")
@@ -156,8 +157,12 @@ every = live.interval(LIVE_TRAINING.interval())  # between live updates: 0.18 s 
 
 @st.fragment(run_every=DIAGRAM_EVERY if live.running else None)
 def model_view() -> None:
-    """The model with its latest numbers: laid out anew by the browser at each redraw, so once a second."""
-    st.graphviz_chart(diagram(live.run), width="stretch")
+    """The model with its latest numbers, in one of two places by turns: the browser's Graphviz redraws a chart in
+    place by tweening every path of the old drawing into the new (a quarter of a second of browser time per
+    redraw, measured), but draws a new chart directly."""
+    slots = [st.empty(), st.empty()]
+    state.diagram_turn = 1 - state.get("diagram_turn", 0)
+    slots[state.diagram_turn].graphviz_chart(diagram(live.run), width="stretch", height=DIAGRAM_HEIGHT)
 
 
 @st.fragment(run_every=every if live.running else None)
@@ -173,9 +178,10 @@ def live_view() -> None:
         last = run.history[-1] if run.history else None
         match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
         if last:
+            changed = "".join(f" · last change, after step {c['step']}: {c['label']}" for c in run.changes[-1:])
             st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · {last['d_updates']:,} D steps, "
                         f"{last['g_updates']:,} G steps · symmetric error of A **{last['error']:.4f}** "
-                        f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**")
+                        f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**{changed}")
         st.vega_lite_chart(game(live.scene(coordinates, entries), run.cfg.loss))
         where = ("N = 2: the plane is the whole output space, so D's map is exact" if run.N == 2 else
                  f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")

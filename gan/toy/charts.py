@@ -8,6 +8,7 @@ from gan.toy.live import ENTRY_NAMES, Scene
 from gan.toy.training import LOSS_NAMES, ToyGAN
 
 REAL, FAKE = "#1b7837", "#762a83"  # green and purple, as GAN Lab draws them
+CANVAS = {"embedOptions": {"renderer": "canvas"}}  # vega-embed reads it: one bitmap, not thousands of SVG nodes
 KINDS = {"domain": ["real", "generated"], "range": [REAL, FAKE]}
 LIVE_POINTS = 300  # points per curve
 SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
@@ -123,7 +124,7 @@ def game(s: Scene, loss: str) -> dict:
     """The data view and the loss surface side by side, one spec with named datasets."""
     (left, left_data), (right, right_data) = data_view(s, loss), surface_view(s)
     return {"hconcat": [left, right], "datasets": {**left_data, **right_data},
-            "resolve": {"scale": {"color": "independent"}}}
+            "resolve": {"scale": {"color": "independent"}}, "usermeta": CANVAS}
 
 
 # ------------------------------------------------------------------------------------------ the curves
@@ -133,12 +134,13 @@ def panel(heading: str, fields: list[str], width: int, height: int, targets: boo
     """One line chart of fields of a dataset, with each change of settings as a vertical rule (labelled if
     `labels`) and, if `targets`, the rows of the `targets` dataset as dashed horizontal rules in their series'
     colours. The spec depends on nothing that changes while a run trains, so an update only sends new data."""
-    color = {"field": "series", "type": "nominal", "scale": {"scheme": "tableau10"},
-             "legend": {"orient": "top", "title": None}}
+    names = {f: SERIES[f] for f in fields}
+    color = {"field": "key", "type": "nominal", "scale": {"scheme": "tableau10", "domain": fields},
+             "legend": {"orient": "top", "title": None, "labelExpr": f"{names}[datum.label]"}}
     lines = {
         "data": {"name": data},
-        "transform": [{"fold": fields, "as": ["key", "value"]}, {"filter": "isValid(datum.value)"},
-                      {"calculate": f"{SERIES}[datum.key]", "as": "series"}],
+        "transform": [{"fold": fields, "as": ["key", "value"]}],  # no expression per row: Streamlit runs them
+        # through Vega's interpreter, which cost more than the drawing (the legend names the series instead)
         "mark": {"type": "line", "clip": True},
         "encoding": {
             "x": {"field": "step", "type": "quantitative", "title": "step"},
@@ -167,7 +169,7 @@ def curves(run: ToyGAN, matched: torch.Tensor) -> dict:
     measured = [r for r in run.history if r["distance"] is not None]  # every 10th step: at most 300
     distances = table(step=[r["step"] for r in measured], distance=[r["distance"] for r in measured])
     changes = table(at=[c["step"] + 0.5 for c in run.changes], label=[c["label"] for c in run.changes])
-    targets = table(series=list(ENTRY_NAMES), value=matched.flatten())
+    targets = table(key=["a00", "a01", "a10", "a11"], value=matched.flatten())
     scale = "raw scores" if run.cfg.loss == "lsq" else "probability of real"
     entries = [f"a{k // 2}{k % 2}" for k in range(4)]
     rows = [
@@ -180,6 +182,7 @@ def curves(run: ToyGAN, matched: torch.Tensor) -> dict:
     ]
     independent = {"scale": {"color": "independent"}}
     return {"vconcat": [{"hconcat": row, "resolve": independent} for row in rows], "resolve": independent,
+            "usermeta": CANVAS,
             "datasets": {"history": history, "distances": distances, "changes": changes, "targets": targets}}
 
 

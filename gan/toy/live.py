@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -77,7 +78,7 @@ class LiveRun:
 
     # ------------------------------------------------------------------------------------------ actions
 
-    def attempt(self, action) -> None:
+    def attempt(self, action: Callable[[], object]) -> None:
         try:
             action()
         except Diverged as e:
