@@ -10,7 +10,7 @@ from gan.toy.training import LOSS_NAMES, ToyGAN
 REAL, FAKE = "#1b7837", "#762a83"  # green and purple, as GAN Lab draws them
 CANVAS = {"embedOptions": {"renderer": "canvas"}}  # vega-embed reads it: one bitmap, not thousands of SVG nodes
 KINDS = {"domain": ["real", "generated"], "range": [REAL, FAKE]}
-LIVE_POINTS = 300  # points per curve
+LIVE_POINTS = 200  # points per curve: the browser redraws them all at every update
 SERIES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)", "a00": "A[0,0]",
           "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": "gradient norm", "error": "A",
           "ema_error": "running average of A", "distance": "energy distance"}

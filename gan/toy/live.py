@@ -17,12 +17,12 @@ from gan.toy.views import Plane, coordinate_plane, d_map, extent, g_arrows, grid
 
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
 SPEEDS = {"1 iteration/s": 1.0, "3/s": 3.0, "10/s": 10.0, "30/s": 30.0, "full speed": math.inf}
-POINTS = 256  # real and generated samples drawn in the data view: the same noise all run long
+POINTS = 200  # real and generated samples drawn in the data view: the same noise all run long
 ARROWS = 24  # of the generated samples, those that carry G's arrows
-MAP_CELLS = 24  # D's map: cells a side
+MAP_CELLS = 20  # D's map: cells a side
 SURFACE_CELLS = 13  # G's loss surface: cells a side,
 SURFACE_NOISE = 48  # over the same 48 noise vectors for every matrix
-PATH_POINTS = 300  # of A's path drawn on it
+PATH_POINTS = 200  # of A's path drawn on it
 ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
 RESET_NAMES = {"target": "W", "init": "the initial A", "n": "n", "seed": "the seed", "hidden": "D's width"}
 
