@@ -29,6 +29,7 @@ configure_torch()
 
 st.set_page_config(page_title="Faces · GAN lab", layout="wide")
 MAX_UPLOAD_MB = 64
+ROUND_SEEDS = 10_000  # the "real or fake?" rounds draw their faces from seeds no other tab starts at
 
 
 def model(source: Source):
@@ -373,12 +374,13 @@ def ranked(key: tuple, d_key: tuple, _g, _d, n: int, seed: int) -> tuple[np.ndar
 
 
 def score_chart(s: torch.Tensor) -> dict:
-    """Vega-Lite: every face's score as a tick on one axis, and 0, where D's verdict turns."""
+    """Vega-Lite: a histogram of the faces' scores, and a dashed rule at 0, where D's verdict turns."""
+    x = {"field": "score", "type": "quantitative", "bin": {"maxbins": 30}, "title": "D's score (logit; > 0: real)"}
     return {"layer": [
-        {"data": {"values": [{"score": round(float(x), 3)} for x in s]}, "mark": {"type": "tick", "thickness": 2},
-         "encoding": {"x": {"field": "score", "type": "quantitative", "title": "D's score (logit; > 0: real)"}}},
-        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "strokeDash": [4, 4]},
-         "encoding": {"x": {"field": "zero", "type": "quantitative"}}}], "height": 60}
+        {"data": {"values": [{"score": round(float(v), 3)} for v in s]}, "mark": "bar",
+         "encoding": {"x": x, "y": {"aggregate": "count", "type": "quantitative", "title": "faces"}}},
+        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "strokeDash": [4, 4], "color": "black"},
+         "encoding": {"x": {"field": "zero", "type": "quantitative"}}}], "height": 140}
 
 
 @st.fragment
@@ -425,7 +427,7 @@ def real_or_fake_round(d) -> None:
                 "No real photo ships with the app (CelebA's licence).")
         return
     number = st.session_state.setdefault("round", 0)
-    images, is_real = mixed_round(photos, g, 6, seed=number)
+    images, is_real = mixed_round(photos, g, 6, seed=ROUND_SEEDS + number)
     marks = []
     for row in range(0, len(images), 6):
         cols = st.columns(6)

@@ -83,13 +83,18 @@ def test_unsupervised_directions_are_strips_named_by_their_closest_attributes():
     assert not at.exception and not at.error
 
 
+def run_page_with_real_images(folder: Path, monkeypatch, n: int) -> AppTest:
+    """The page with $GAN_LAB_REAL_IMAGES naming a folder of n random "photos" (80x60 PNGs)."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (80, 60, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    monkeypatch.setenv("GAN_LAB_REAL_IMAGES", str(folder))
+    return run_page()
+
+
 @pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
 def test_projection_redraws_a_photo_from_the_real_images_folder(tmp_path: Path, monkeypatch):
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 255, (80, 60, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
-    monkeypatch.setenv("GAN_LAB_REAL_IMAGES", str(tmp_path))
-    at = run_page()
+    at = run_page_with_real_images(tmp_path, monkeypatch, 2)
     at.slider(key="project_steps").set_value(10).run()
     next(b for b in at.button if b.label == "Project").click().run()
     assert not at.exception and not at.error
@@ -110,11 +115,7 @@ needs_discriminator = pytest.mark.skipif(not gan.discriminator.DEFAULT_FILE.exis
 
 @needs_discriminator
 def test_the_discriminator_ranks_faces_and_plays_a_real_or_fake_round(tmp_path: Path, monkeypatch):
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
-    monkeypatch.setenv("GAN_LAB_REAL_IMAGES", str(tmp_path))
-    at = run_page()
+    at = run_page_with_real_images(tmp_path, monkeypatch, 8)
     shown = [float(c) for c in captions(at) if c[:1] in "+-" and c[1:2].isdigit()]
     assert len(shown) == 16 and shown == sorted(shown, reverse=True)  # 8 most real, then 8 most fake
     for i in range(12):
