@@ -186,11 +186,11 @@ def live_view() -> None:
         where = ("N = 2: the plane is the whole output space, so D's map is exact" if run.N == 2 else
                  f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")
         st.caption(f"Left: {where}. Black arrows: −∂loss_G/∂x, where G's loss pushes each generated sample "
-                     "(projected on the plane, the longest a tenth of the view)"
-                     + (". Lines: G_A's and G_W's images of the unit square" if run.N == 2 else "")
-                     + ". Right: G's loss against the current D over two entries of A, the other two as they are "
-                     "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
-                     "reshaping it, so the ground moves under A at every D step.")
+                   "(projected on the plane, the longest a tenth of the view)"
+                   + (". Lines: G_A's and G_W's images of the unit square" if run.N == 2 else "")
+                   + ". Right: G's loss against the current D over two entries of A, the other two as they are "
+                   "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
+                   "reshaping it, so the ground moves under A at every D step.")
         if last:
             st.vega_lite_chart(curves(run, matched))
 
