@@ -182,12 +182,13 @@ def live_view() -> None:
             st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · {last['d_updates']:,} D steps, "
                         f"{last['g_updates']:,} G steps · symmetric error of A **{last['error']:.4f}** "
                         f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**{changed}")
-        st.vega_lite_chart(game(live.scene(coordinates, entries), run.cfg.loss))
-        where = ("N = 2: the plane is the whole output space, so D's map is exact" if run.N == 2 else
+        scene = live.scene(coordinates, entries)
+        st.vega_lite_chart(game(scene, run.cfg.loss))
+        where = ("N = 2: the plane is the whole output space, so D's map is exact" if scene.plane.exact else
                  f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")
         st.caption(f"Left: {where}. Black arrows: −∂loss_G/∂x, where G's loss pushes each generated sample "
                    "(projected on the plane, the longest a tenth of the view)"
-                   + (". Lines: G_A's and G_W's images of the unit square" if run.N == 2 else "")
+                   + (". Lines: G_A's and G_W's images of the unit square" if scene.outlines else "")
                    + ". Right: G's loss against the current D over two entries of A, the other two as they are "
                    "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
                    "reshaping it, so the ground moves under A at every D step.")
