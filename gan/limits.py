@@ -10,7 +10,8 @@ network built. The limits are an order of magnitude above every shipped model (c
     limits:               50 M parameters,      3 G multiply-adds and       1 M activations per image
 
 At the limits, a network in float32 takes at most 200 MB, and one image through it at most 4 MB of
-activations per layer. The widest layer bounds the memory of sampling, the multiply-adds its time.
+activations per layer. The widest layer bounds the memory of sampling (gan.sample.batch_size sizes its
+passes so that no layer output exceeds 64 MB), the multiply-adds its time.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from gan.checkpoint import CheckpointError, load_generator
-from gan.models import Generator
+from gan.models import Generator, ModelConfig
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT_RUN = CHECKPOINTS / "cspup64-wide"  # the sharpest generator whose 64-face grid takes <= 400 ms on 2 cores
@@ -90,12 +90,22 @@ def seed_latent(seed: int, dim: int) -> torch.Tensor:
     return latents(1, seed, dim)[0]
 
 
+def batch_size(cfg: ModelConfig, elements: int = 2**24, most: int = 256) -> int:
+    """Images per forward pass such that no layer's output exceeds `elements` (64 MB of float32).
+
+    A CSPup block's widest output is its c_out or long-branch channels at twice its input's size. The
+    shipped generators get 128 to 256 images a pass; an uploaded one at gan.limits' cap still gets 16.
+    """
+    widest = max(max(c, round(c * cfg.bottleneck)) * (8 << i) ** 2 for i, c in enumerate(cfg.g_widths[1:]))
+    return max(1, min(most, elements // max(widest, 16 * cfg.g_widths[0])))
+
+
 @torch.inference_mode()
-def generate(g: Generator, z: torch.Tensor, batch: int = 256) -> np.ndarray:
-    """Images for latents z: uint8 array (n, H, W, 3)."""
+def generate(g: Generator, z: torch.Tensor, batch: int | None = None) -> np.ndarray:
+    """Images for latents z: uint8 array (n, H, W, 3), in passes of `batch` (default: batch_size(g.cfg))."""
     device = next(g.parameters()).device
     out = []
-    for chunk in z.split(batch):
+    for chunk in z.split(batch or batch_size(g.cfg)):
         x = g(chunk.to(device)).float().clamp(-1, 1)
         out.append(((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
     return np.concatenate(out)

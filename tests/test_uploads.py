@@ -18,6 +18,9 @@ from conftest import ROOT, TINY_MODEL
 from gan import train
 from gan.attributes import load_classifier, load_directions
 from gan.checkpoint import CheckpointError, load_checkpoint, load_generator
+from gan.limits import cost
+from gan.models import Generator, ModelConfig
+from gan.sample import batch_size
 
 GENERATOR = ROOT / "checkpoints" / "cspup64-lean" / "step_0018565.pt"
 CLASSIFIER = ROOT / "checkpoints" / "attributes.pt"
@@ -161,3 +164,15 @@ def test_crafted_files_are_refused_within_the_budget(crafted):
     assert {r["outcome"] for r in report["results"].values()} == {"refused"}
     assert report["peak_rss_mb"] < 1500
     assert max(r["seconds"] for r in report["results"].values()) < 3
+
+
+@pytest.mark.parametrize("widths, bottleneck", [((512, 256, 128, 64, 32), 0.5), ((1024, 128, 64, 32, 16), 0.25),
+                                                ((16, 16, 16, 16, 244), 0.5), ((16, 16, 16, 8, 8), 30.0)])
+def test_sampling_passes_keep_every_layer_output_small(widths, bottleneck):
+    """However wide an allowed generator is, no layer output of one forward pass exceeds 2**24 elements."""
+    cfg = ModelConfig(g_widths=widths, bottleneck=bottleneck)
+    with torch.device("meta"):
+        g = Generator(cfg)
+    widest = cost(g, torch.empty(1, cfg.latent, device="meta")).activation
+    assert widest * batch_size(cfg) <= 2**24 and batch_size(cfg) >= 1
+    assert 2 * widest * batch_size(cfg) > 2**24 or batch_size(cfg) == 256  # and passes are not needlessly small
