@@ -29,17 +29,21 @@ def losses_spec() -> dict:
     }
 
 
-def metrics_spec() -> dict:
-    """FD_attr (log scale) and diversity ratio along the run, with the collapse line on the diversity panel.
+def metrics_spec(collapse_line: float) -> dict:
+    """FD_attr (log scale) and diversity ratio along the run, with the collapse threshold on the diversity panel.
 
     Rows: experiment, images, fd_attr, diversity.
     """
-    def panel(field: str, title: str, scale: dict) -> dict:
-        return {"width": 330, "height": 200, "title": title,
-                "mark": {"type": "line", "point": True, "clip": True},
+    def line(field: str, scale: dict) -> dict:
+        return {"mark": {"type": "line", "point": True, "clip": True},
                 "encoding": {"x": _x(), "y": {"field": field, "type": "quantitative", "title": None, "scale": scale},
                              "color": _colour()}}
 
-    return {"hconcat": [panel("fd_attr", "FD_attr against held-out faces (lower is better)", {"type": "log"}),
-                        panel("diversity", "Diversity ratio, generated / real (1 = as varied as real faces)",
-                              {"zero": False})]}
+    threshold = {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"},
+                 "encoding": {"y": {"datum": collapse_line}}}
+    return {"hconcat": [
+        {"width": 330, "height": 200, "title": "FD_attr against held-out faces (lower is better)",
+         "layer": [line("fd_attr", {"type": "log"})]},
+        {"width": 330, "height": 200, "title": "Diversity ratio, generated / real (dashed: collapse below)",
+         "layer": [line("diversity", {"zero": False}), threshold]},
+    ]}

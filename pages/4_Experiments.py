@@ -71,8 +71,10 @@ for col, r in zip(st.columns(len(chosen)), chosen):
             st.caption(f"The report: “{r['report_en']}” (original: «{r['report']}»)")
 
 st.vega_lite_chart(pd.DataFrame([row for r in chosen for row in results.losses(r)]), losses_spec())
+st.caption("Losses are noisy and their scales differ between loss functions (BCE, hinge, least squares): "
+           "a GAN's losses say whether the game is balanced, not how good the faces are. The scores below do.")
 points = pd.DataFrame([{"experiment": r["name"], **s} for r in chosen for s in r["snapshots"]])
-st.vega_lite_chart(points, metrics_spec())
+st.vega_lite_chart(points, metrics_spec(results.COLLAPSE_DIVERSITY))
 
 st.markdown("**The same latents through training.** One slider moves every experiment's snapshot at once.")
 count = min(len(r["snapshots"]) for r in chosen)
