@@ -76,6 +76,10 @@ def crafted(tmp_path_factory) -> dict[str, Path]:
     torch.save({"format": "gan-lab/1", "kind": "generator"}, legacy, _use_new_zipfile_serialization=False)
     files["legacy"] = legacy
     one = torch.zeros(1)
+    with zipfile.ZipFile(folder / "many_records.pt", "w") as z:  # a directory slow to parse
+        for i in range(40_000):
+            z.writestr(f"archive/data/{i}", b"")
+    files["many_records"] = folder / "many_records.pt"
     files["huge_pickle"] = save({"format": "gan-lab/1", "kind": "generator",
                                  "junk": [one[:1] for _ in range(100_000)]}, folder / "huge_pickle.pt")
     return files
@@ -101,6 +105,7 @@ def test_every_crafted_generator_is_refused_with_a_reason(crafted):
     assert "NaN" in reasons["nan_weights"]  # our call: a diverged run's faces are blank, so it is refused
     assert "compressed records" in reasons["compressed"]
     assert "refused unread" in reasons["legacy"] and "pickle record" in reasons["huge_pickle"]
+    assert "bytes of zip records" in reasons["many_records"]
 
 
 def test_uploaded_bytes_are_checked_like_files(crafted):
