@@ -166,6 +166,8 @@ def check_directions(ckpt: dict) -> None:
     except (KeyError, AttributeError, TypeError) as e:
         raise LimitError(f"its directions are malformed: missing or wrong {e}") from None
     latent, (vectors, t, scores) = ckpt["config"]["latent"], shapes
+    if not 1 <= k <= 64 or not all(isinstance(n, str) for n in d["names"]):
+        raise LimitError(f"its directions need 1 to 64 names, each a string; it has {k}")
     if vectors != (k, latent) or len(t) != 1 or not 1 <= t[0] <= 100 or scores != (k, t[0]):
         raise LimitError(f"its directions have shapes {shapes}; expected ({k}, {latent}), (T,) with T <= 100, "
                          f"and ({k}, T)")

@@ -99,6 +99,12 @@ def uploaded_file() -> tuple[str, bytes] | None:
     return hashlib.sha256(data).hexdigest(), data
 
 
+def number(metadata: object, key: str) -> float:
+    """metadata[key] if it is a number, else 0: an uploaded file's metadata is whatever its author wrote."""
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return value if isinstance(value, (int, float)) else 0
+
+
 def label(path: Path, run: str) -> str:
     return f"{run} · step {int(path.stem.split('_')[1]):,}"
 
@@ -124,9 +130,9 @@ except CheckpointError as e:
     st.error(f"This file cannot be used: {e}")
     st.stop()
 key = (str(path), path.stat().st_mtime) if path else ("upload", upload[0])
-m = meta["metrics"] or {}
+seen, params = number(meta["metrics"], "images_seen"), number(meta["metrics"], "params_g")
 st.sidebar.caption(f"{meta['config']['image_size']}px, latent {meta['config']['latent']}, step {meta['step']:,}, "
-                   f"{m.get('images_seen', 0) / 1e6:.1f}M images seen, G {m.get('params_g', 0) / 1e6:.1f}M params")
+                   f"{seen / 1e6:.1f}M images seen, G {params / 1e6:.1f}M params")
 measured = shipped_scores(path) if path else None
 if measured:
     real = f" (real photos score {measured['real_FD_attr']:.2f})" if measured["real_FD_attr"] is not None else ""
@@ -184,7 +190,7 @@ def progress_tab() -> None:
     for snap in snaps:
         s_g, s_meta, _ = loaded(snap)
         imgs = sample((str(snap), snap.stat().st_mtime), s_g, 8, int(seed), 1.0)
-        seen = (s_meta["metrics"] or {}).get("images_seen", 0)
+        seen = int(number(s_meta["metrics"], "images_seen"))
         st.image(grid(imgs, nrow=8), caption=f"step {s_meta['step']:,} · {seen:,} images seen")
 
 

@@ -63,6 +63,12 @@ def test_an_uploaded_generator_is_checked_and_used_without_a_file_on_disk(tmp_pa
     at = run_page()
     at.sidebar.file_uploader[0].set_value(("huge.pt", buf.getvalue(), "application/octet-stream")).run()
     assert "cannot be used" in at.error[0].value and "limits are 50 M parameters" in at.error[0].value
+    odd = torch.load(good, weights_only=True)
+    odd["metrics"], odd["data"] = ["not", "a", "dict"], "anything"  # metadata is whatever the author wrote
+    buf = io.BytesIO()
+    torch.save(odd, buf)
+    at.sidebar.file_uploader[0].set_value(("odd.pt", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and not at.error and "0.0M images seen" in at.sidebar.caption[0].value
     at.sidebar.file_uploader[0].set_value(("mine.pt", good.read_bytes(), "application/octet-stream")).run()
     assert not at.exception and not at.error
     assert at.sidebar.selectbox[0].value == "uploaded file" and at.get("image")

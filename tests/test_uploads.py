@@ -51,6 +51,9 @@ def crafted_generators() -> dict[str, dict]:
         "missing_weight": rewritten(GENERATOR, lambda c: c["g_ema"].pop("head.0.weight")),
         "giant_directions": rewritten(GENERATOR, lambda c: c["directions"].update(
             vectors=torch.zeros(1).expand(10**6, 10**6))),
+        "many_directions": rewritten(GENERATOR, lambda c: c["directions"].update(
+            names=["Smiling"] * 100_000, vectors=torch.zeros(1).expand(100_000, 128),
+            scores=torch.zeros(1).expand(100_000, c["directions"]["t"].shape[0]))),
     }
 
 
