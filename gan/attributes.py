@@ -2,7 +2,7 @@
 
     python -m gan.attributes train-classifier --data /work/shared/data/celeba \
         --test /work/shared/data/celeba-test --out checkpoints/attributes.pt
-    python -m gan.attributes fit-directions --checkpoint checkpoints/cspup64-lean/step_0018565.pt \
+    python -m gan.attributes fit-directions --checkpoint checkpoints/cspup64-wide/step_0018011.pt \
         --classifier checkpoints/attributes.pt --samples 20000
 
 train-classifier learns the 40 CelebA attributes of 64x64 faces from the images that have a row in

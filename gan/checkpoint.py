@@ -128,14 +128,17 @@ def read_weights_only(source: Source, what: str = "checkpoint") -> object:
 
 
 def check_args(args: dict, cfg: ModelConfig) -> None:
-    """LimitError unless a train checkpoint's flags rebuild the model of its config (gan.train.model_config)."""
+    """LimitError unless a train checkpoint's flags rebuild the model of its config (gan.train.model_config).
+
+    A flag the file lacks is not compared: resuming takes its default, which builds a default-sized model.
+    """
     g_default, d_default = default_widths(cfg.image_size)
-    wanted = {"latent": cfg.latent, "image_size": cfg.image_size, "g_act": cfg.g_act,
-              "bottleneck": cfg.bottleneck, "d_norm": cfg.d_norm}
-    given = {k: args.get(k) for k in wanted}
-    widths = (tuple(args.get("g_widths") or g_default), tuple(args.get("d_widths") or d_default))
-    if given != wanted or widths != (cfg.g_widths, cfg.d_widths):
-        raise LimitError(f"its training flags describe another model than its config ({given}, widths {widths})")
+    wanted = {"latent": cfg.latent, "image_size": cfg.image_size, "g_act": cfg.g_act, "bottleneck": cfg.bottleneck,
+              "d_norm": cfg.d_norm, "g_widths": cfg.g_widths, "d_widths": cfg.d_widths}
+    defaults = {"g_widths": g_default, "d_widths": d_default}
+    given = {k: tuple(args[k] or defaults[k]) if k in defaults else args[k] for k in wanted if k in args}
+    if given != {k: wanted[k] for k in given}:
+        raise LimitError(f"its training flags describe another model than its config: {given}")
 
 
 def check_optimizer(state: dict, model: torch.nn.Module, what: str) -> None:
