@@ -19,6 +19,7 @@ from gan.attributes import load_classifier, load_directions, move_along
 from gan.checkpoint import CheckpointError, Source, load_generator
 from gan.data import DataError
 from gan.discriminator import load_discriminator, mixed_round, rank, scores
+from gan.face_charts import cosine_chart, error_chart, score_chart
 from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
 from gan.sample import (CHECKPOINTS, generate, gif_bytes, grid, interpolate, latents, progress_run, seed_latent,
                         shipped_runs, shipped_scores)
@@ -226,18 +227,6 @@ def sefa_strips(key: tuple, _g, top: int, seed: int, reach: float) -> np.ndarray
     return strips(_g, sefa(key, _g)[1][:top], seed_latent(seed, _g.cfg.latent), torch.linspace(-reach, reach, 7))
 
 
-def cosine_chart(cos: torch.Tensor, names: list[str]) -> dict:
-    """A Vega-Lite heat map of cosine similarities: directions down, attributes across."""
-    rows = [{"direction": f"direction {k}", "attribute": a, "cosine": round(float(cos[k, i]), 2)}
-            for k in range(len(cos)) for i, a in enumerate(names)]
-    return {"data": {"values": rows}, "mark": "rect",
-            "encoding": {"y": {"field": "direction", "type": "ordinal", "sort": None, "title": None},
-                         "x": {"field": "attribute", "type": "nominal", "sort": None, "title": None},
-                         "color": {"field": "cosine", "type": "quantitative",
-                                   "scale": {"domain": [-1, 1], "scheme": "redblue"}},
-                         "tooltip": [{"field": "direction"}, {"field": "attribute"}, {"field": "cosine"}]}}
-
-
 @st.fragment
 def sefa_tab() -> None:
     st.caption("Closed-form factorization (SeFa, Shen & Zhou 2021): the latent directions that move the "
@@ -270,17 +259,6 @@ def classifier():
 def uint8_image(x: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) in [-1, 1] -> (H, W, 3) uint8."""
     return ((x[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-
-
-def error_chart(errors: list[float], random_error: float | None = None) -> dict:
-    """Vega-Lite: the loss along the search, and the mean loss of random latents as a dashed rule."""
-    curve = {"data": {"values": [{"step": i, "error": e} for i, e in enumerate(errors)]}, "mark": "line",
-             "encoding": {"x": {"field": "step", "type": "quantitative"},
-                          "y": {"field": "error", "type": "quantitative", "scale": {"zero": True},
-                                "title": "reconstruction error"}}}
-    rule = {"data": {"values": [{"random": random_error}]}, "mark": {"type": "rule", "strokeDash": [4, 4]},
-            "encoding": {"y": {"field": "random", "type": "quantitative"}}}
-    return {"layer": [curve] + ([rule] if random_error is not None else []), "height": 220}
 
 
 def photo_source() -> tuple[str, bytes | Path] | None:
@@ -377,16 +355,6 @@ def discriminator(path: str, mtime: float):
 @st.cache_data(max_entries=16, show_spinner=False)
 def ranked(key: tuple, d_key: tuple, _g, _d, n: int, seed: int) -> tuple[np.ndarray, torch.Tensor]:
     return rank(_d, generate(_g, latents(n, seed, _g.cfg.latent)))
-
-
-def score_chart(s: torch.Tensor) -> dict:
-    """Vega-Lite: a histogram of the faces' scores, and a dashed rule at 0, where D's verdict turns."""
-    x = {"field": "score", "type": "quantitative", "bin": {"maxbins": 30}, "title": "D's score (logit; > 0: real)"}
-    return {"layer": [
-        {"data": {"values": [{"score": round(float(v), 3)} for v in s]}, "mark": "bar",
-         "encoding": {"x": x, "y": {"aggregate": "count", "type": "quantitative", "title": "faces"}}},
-        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "strokeDash": [4, 4], "color": "black"},
-         "encoding": {"x": {"field": "zero", "type": "quantitative"}}}], "height": 140}
 
 
 @st.fragment
