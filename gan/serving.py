@@ -86,9 +86,9 @@ class FairShare:
 
 
 # The live toy-GAN training of all sessions together, two at a time: while fewer than 4 sessions train (a lecturer,
-# a few students), 0.6 s of training per second among them and about 5.4 updates a second each; in a class,
-# 0.15 s per second among them all and 2.5 updates a second each.
-LIVE_TRAINING = FairShare(alone=0.6, shared=0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
+# a few students), 0.8 s of training per second among them and an update every 0.18 s; in a class, 0.15 s per
+# second among them all and 2.5 updates a second each.
+LIVE_TRAINING = FairShare(alone=0.8, shared=0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
 
 
 def free_port() -> int:
