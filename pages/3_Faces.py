@@ -269,13 +269,13 @@ def photo_source() -> tuple[str, bytes | Path] | None:
     try:
         photos = real_photos()
     except DataError as e:
-        st.warning(f"${REAL_IMAGES} names no usable folder: {e}")
+        st.warning(f"`${REAL_IMAGES}` names no usable folder: {e}")
         return None
     if not photos:
-        st.info(f"Upload a photo, or start the app with ${REAL_IMAGES} naming a folder of face photos "
+        st.info(f"Upload a photo, or start the app with `${REAL_IMAGES}` naming a folder of face photos "
                 "(for example `../shared/data/celeba-test/img_align_celeba`) to pick one of them here.")
         return None
-    i = st.number_input(f"…or photo number (of {len(photos):,} in ${REAL_IMAGES})", 0, len(photos) - 1, 0,
+    i = st.number_input(f"…or photo number (of {len(photos):,} in `${REAL_IMAGES}`)", 0, len(photos) - 1, 0,
                         key="project_photo")
     return photos[int(i)].name, photos[int(i)]
 
@@ -393,11 +393,11 @@ def real_or_fake_round(d) -> None:
     try:
         photos = real_photos()
     except DataError as e:
-        st.warning(f"${REAL_IMAGES} names no usable folder: {e}")
+        st.warning(f"`${REAL_IMAGES}` names no usable folder: {e}")
         return
     st.subheader("Real or fake?")
     if not photos:
-        st.info(f"Start the app with ${REAL_IMAGES} naming a folder of real face photos to play a round against D. "
+        st.info(f"Start the app with `${REAL_IMAGES}` naming a folder of real face photos to play a round against D. "
                 "No real photo ships with the app (CelebA's licence).")
         return
     number = st.session_state.setdefault("round", 0)
