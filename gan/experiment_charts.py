@@ -1,9 +1,6 @@
 """Vega-Lite specs for the Experiments page: the browser draws them from plain rows of data."""
 from __future__ import annotations
 
-VERDICT_COLOURS = {"converged": "#2e7d32", "slow": "#f9a825", "collapsed": "#c62828", "diverged": "#6a1b9a"}
-
-
 def _x() -> dict:
     return {"field": "images", "type": "quantitative", "title": "images seen by D", "axis": {"format": "~s"}}
 
