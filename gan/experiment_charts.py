@@ -1,6 +1,7 @@
 """Vega-Lite specs for the Experiments page: the browser draws them from plain rows of data."""
 from __future__ import annotations
 
+
 def _x() -> dict:
     return {"field": "images", "type": "quantitative", "title": "images seen by D", "axis": {"format": "~s"}}
 
