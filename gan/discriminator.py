@@ -13,7 +13,6 @@ kind "discriminator"), with its held-out accuracy.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path

@@ -4,7 +4,6 @@ Every file here is refused in every loader (generator, train resume, classifier)
 before a network of its claimed size is built; one child process loads them all and must stay under
 the issue's budget for a file of up to 64 MB: 3 s and 1.5 GB each.
 """
-import io
 import json
 import subprocess
 import sys
