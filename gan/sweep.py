@@ -41,8 +41,8 @@ def train_command(exp: Experiment, args: argparse.Namespace, run_dir: Path, thre
     if (run_dir / "checkpoint.pt").is_file():
         return [sys.executable, "-m", "gan.train", "--resume", str(run_dir), *tail]
     return [sys.executable, "-m", "gan.train", *exp.train_flags(args.image_size), "--data", args.data,
-            "--out", str(run_dir), "--seed", str(args.seed), "--snapshots", SNAPSHOTS, "--log-every", str(max(1, steps // 200)),
-            "--checkpoint-minutes", "2", *tail]
+            "--out", str(run_dir), "--seed", str(args.seed), "--snapshots", SNAPSHOTS,
+            "--log-every", str(max(1, steps // 200)), "--checkpoint-minutes", "2", *tail]
 
 
 def steps_for(exp: Experiment, args: argparse.Namespace) -> int:
@@ -117,7 +117,7 @@ def launch(exp: Experiment, args: argparse.Namespace, slot: int, threads: int) -
 
 
 def progress_line(running: dict, done: int, total: int, budget: int) -> str:
-    parts = [f"{name} {images_done(d) / budget:4.0%}" for name, (_, d, _) in running.items()]
+    parts = [f"{name} {images_done(d) / budget:4.0%}" for name, (_, d, _, _) in running.items()]
     return f"[{time.strftime('%H:%M:%S')}] finished {done}/{total} | " + " | ".join(parts)
 
 
@@ -131,7 +131,7 @@ def run_all(experiments: list[Experiment], args: argparse.Namespace) -> int:
     scorer = Scorer(args) if pending else None
     on_gpu = args.device != "cpu" and torch.cuda.is_available()
     threads = 0 if on_gpu else max(1, (os.cpu_count() or 1) // args.parallel)
-    running: dict[str, tuple[subprocess.Popen, Path, float]] = {}
+    running: dict[str, tuple[subprocess.Popen, Path, float, int]] = {}  # name: (process, folder, start, slot)
     exps = {e.name: e for e in experiments}
     failed, done, last_line = [], len(experiments) - len(pending), 0.0
     try:
@@ -140,8 +140,9 @@ def run_all(experiments: list[Experiment], args: argparse.Namespace) -> int:
                 exp = pending.pop(0)
                 resumed = (out / exp.name / "checkpoint.pt").is_file()
                 print(f"{exp.name}: {'resuming' if resumed else 'starting'} ({exp.about})", flush=True)
-                running[exp.name] = (launch(exp, args, len(running), threads), out / exp.name, time.time())
-            for name, (proc, run_dir, start) in list(running.items()):
+                slot = min(set(range(args.parallel)) - {r[3] for r in running.values()})  # its GPU, where several
+                running[exp.name] = (launch(exp, args, slot, threads), out / exp.name, time.time(), slot)
+            for name, (proc, run_dir, start, _) in list(running.items()):
                 code = proc.poll()
                 if code is None:
                     continue
@@ -162,7 +163,7 @@ def run_all(experiments: list[Experiment], args: argparse.Namespace) -> int:
                 last_line = time.time()
             time.sleep(1)
     except KeyboardInterrupt:  # the children got the same signal and save their checkpoints
-        for proc, _, _ in running.values():
+        for proc, *_ in running.values():
             proc.wait()
         print("interrupted: rerun the same command to continue", file=sys.stderr)
         return 130
