@@ -1,9 +1,11 @@
 """Vega-Lite specs for the Experiments page: the browser draws them from plain rows of data."""
 from __future__ import annotations
 
+from gan.i18n import _
+
 
 def _x() -> dict:
-    return {"field": "images", "type": "quantitative", "title": "images seen by D", "axis": {"format": "~s"}}
+    return {"field": "images", "type": "quantitative", "title": _("images seen by D"), "axis": {"format": "~s"}}
 
 
 def _colour() -> dict:
@@ -17,7 +19,9 @@ def losses_spec() -> dict:
     """
     return {
         "transform": [{"fold": ["d_loss", "g_loss"], "as": ["loss", "value"]},
-                      {"calculate": "datum.loss == 'd_loss' ? \"D's loss\" : \"G's loss\"", "as": "panel"}],
+                      {"lookup": "loss", "from": {"data": {"values": [{"loss": "d_loss", "panel": _("D's loss")},
+                                                                       {"loss": "g_loss", "panel": _("G's loss")}]},
+                                                  "key": "loss", "fields": ["panel"]}}],
         "facet": {"column": {"field": "panel", "type": "nominal", "title": None}},
         "spec": {"width": 330, "height": 200, "mark": {"type": "line", "opacity": 0.85, "clip": True},
                  "encoding": {"x": _x(), "y": {"field": "value", "type": "quantitative", "title": None,
@@ -40,8 +44,8 @@ def metrics_spec(collapse_line: float) -> dict:
     threshold = {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"},
                  "encoding": {"y": {"datum": collapse_line}}}
     return {"hconcat": [
-        {"width": 330, "height": 200, "title": "FD_attr against held-out faces (lower is better)",
+        {"width": 330, "height": 200, "title": _("FD_attr against held-out faces (lower is better)"),
          "layer": [line("fd_attr", {"type": "log"})]},
-        {"width": 330, "height": 200, "title": "Diversity ratio, generated / real (dashed: collapse below)",
+        {"width": 330, "height": 200, "title": _("Diversity ratio, generated / real (dashed: collapse below)"),
          "layer": [line("diversity", {"zero": False}), threshold]},
     ]}

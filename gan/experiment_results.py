@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from gan.experiments import BY_NAME, Experiment
+from gan.i18n import N_, _
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "experiments"
 
@@ -24,27 +25,41 @@ LOSS_COLUMNS = ("step", "images", "d_loss", "g_loss", "d_real", "d_fake")
 COLLAPSE_DIVERSITY = 0.75  # generated / real mean feature distance (real faces: 1.0)
 DIVERGED_RISE = 2.0  # final FD_attr over the run's best
 SLOW_FACTOR = 1.5  # final FD_attr over the baseline's
-VERDICT_RULE = (f"**diverged**: a loss went NaN, or FD_attr ended above {DIVERGED_RISE:g}× its best along the run · "
-                f"**collapsed**: diversity ratio below {COLLAPSE_DIVERSITY:g} at the end (real faces: 1.0) · "
-                f"**slow**: neither, but final FD_attr above {SLOW_FACTOR:g}× the baseline's · "
-                f"**converged**: the rest")
-VERDICTS = ("converged", "slow", "collapsed", "diverged")
+VERDICTS = (N_("converged"), N_("slow"), N_("collapsed"), N_("diverged"))  # shown with _(verdict)
+
+
+def verdict_rule() -> str:
+    return _("**diverged**: a loss went NaN, or FD_attr ended above {rise:g}× its best along the run · "
+             "**collapsed**: diversity ratio below {collapse:g} at the end (real faces: 1.0) · "
+             "**slow**: neither, but final FD_attr above {slow:g}× the baseline's · "
+             "**converged**: the rest").format(rise=DIVERGED_RISE, collapse=COLLAPSE_DIVERSITY, slow=SLOW_FACTOR)
 
 
 def verdict(fd: list[float | None], diversity: list[float | None], nan_stop: bool,
             baseline_fd: float | None) -> tuple[str, str]:
-    """(verdict, reason) from the FD_attr and diversity-ratio series of one run, by VERDICT_RULE."""
+    """(verdict, reason) from the FD_attr and diversity-ratio series of one run, by verdict_rule()."""
     scored = [x for x in fd if x is not None]
     if nan_stop or not scored or fd[-1] is None:
-        return "diverged", "training stopped on a NaN loss" if nan_stop else "its last snapshot does not score"
+        return "diverged", _("training stopped on a NaN loss") if nan_stop else _("its last snapshot does not score")
     best, final = min(scored), fd[-1]
     if final > DIVERGED_RISE * best:
-        return "diverged", f"FD_attr rose from its best {best:.2f} to {final:.2f}"
+        return "diverged", _("FD_attr rose from its best {best:.2f} to {final:.2f}").format(best=best, final=final)
     if diversity[-1] is not None and diversity[-1] < COLLAPSE_DIVERSITY:
-        return "collapsed", f"diversity ratio {diversity[-1]:.2f} < {COLLAPSE_DIVERSITY:g}"
+        return "collapsed", _("diversity ratio {diversity:.2f} < {collapse:g}").format(
+            diversity=diversity[-1], collapse=COLLAPSE_DIVERSITY)
     if baseline_fd is not None and final > SLOW_FACTOR * baseline_fd:
-        return "slow", f"FD_attr {final:.2f} > {SLOW_FACTOR:g} × the baseline's {baseline_fd:.2f}"
-    return "converged", f"FD_attr {final:.2f}, diversity ratio {diversity[-1]:.2f}"
+        return "slow", _("FD_attr {final:.2f} > {slow:g} × the baseline's {baseline:.2f}").format(
+            final=final, slow=SLOW_FACTOR, baseline=baseline_fd)
+    return "converged", _("FD_attr {final:.2f}, diversity ratio {diversity:.2f}").format(
+        final=final, diversity=diversity[-1])
+
+
+def judge(summaries: list[dict]) -> None:
+    """Set each summary's verdict and reason (in the session's language), against the baseline among them."""
+    base = next((s["fd_attr"] for s in summaries if s["name"] == "baseline"), None)
+    for s in summaries:
+        s["verdict"], s["reason"] = verdict([x["fd_attr"] for x in s["snapshots"]],
+                                            [x["diversity"] for x in s["snapshots"]], s["nan_stop"], base)
 
 
 def thin(rows: list[dict], most: int = MAX_LOSS_ROWS) -> list[dict]:
@@ -73,7 +88,7 @@ def run_summary(run_dir: Path) -> dict:
     return {"name": exp.name, "knob": exp.knob, "about": exp.about, "report": exp.report,
             "report_en": exp.report_en, "flags": list(exp.flags), "train_flags": train_flags,
             "image_size": int(train_flags[train_flags.index("--image-size") + 1]),
-            "budget_images": meta["budget_images"], "hardware": meta.get("hardware", ""),
+            "budget_images": meta["budget_images"], "hardware": meta["hardware"], "cores": meta["cores"],
             "images_seen": last.get("images"), "fd_attr": last.get("fd_attr"), "diversity": last.get("diversity"),
             "nan_stop": scores["exit_code"] != 0, "seconds": scores["seconds"], "eval_n": scores["eval_n"],
             "snapshots": snaps}
@@ -85,10 +100,8 @@ def summarize(src: str | Path, dst: str | Path) -> list[dict]:
     if not runs:
         raise ValueError(f"no scored experiment in {src}: run `python -m gan.experiments run ... --out {src}` first")
     summaries = [run_summary(r) for r in runs]
-    base = next((s["fd_attr"] for s in summaries if s["name"] == "baseline"), None)
+    judge(summaries)
     for s, run_dir in zip(summaries, runs):
-        s["verdict"], s["reason"] = verdict([x["fd_attr"] for x in s["snapshots"]],
-                                            [x["diversity"] for x in s["snapshots"]], s.pop("nan_stop"), base)
         out = Path(dst) / s["name"]
         shutil.rmtree(out, ignore_errors=True)
         (out / "grids").mkdir(parents=True)
@@ -102,7 +115,8 @@ def summarize(src: str | Path, dst: str | Path) -> list[dict]:
 
 
 def load(root: str | Path) -> list[dict]:
-    """Every readable summary under root, ranked by final FD_attr (unscored last); each with its folder."""
+    """Every readable summary under root, judged and ranked by final FD_attr (unscored last); each with its
+    folder."""
     out = []
     for path in Path(root).glob("*/summary.json"):
         try:
@@ -111,6 +125,7 @@ def load(root: str | Path) -> list[dict]:
             out.append(s)
         except (OSError, ValueError):
             continue
+    judge(out)
     return sorted(out, key=lambda s: s["fd_attr"] if isinstance(s.get("fd_attr"), (int, float)) else math.inf)
 
 
@@ -134,4 +149,11 @@ def default_pick(runs: list[dict]) -> list[str]:
 
 def differing_flags(summary: dict) -> str:
     """The flags that set this experiment apart from the baseline, as on a command line."""
-    return " ".join(summary.get("flags", [])) or "(none: this is the base)"
+    return " ".join(summary.get("flags", [])) or _("(none: this is the base)")
+
+
+def hardware(summary: dict) -> str:
+    """Where the experiment trained, in words: 'on the CPU (2 cores)', 'on NVIDIA H200'."""
+    if summary["hardware"] == "CPU":
+        return _("on the CPU ({cores} cores)").format(cores=summary["cores"])
+    return _("on {gpu}").format(gpu=summary["hardware"])

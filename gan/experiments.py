@@ -16,6 +16,8 @@ import json
 import sys
 from dataclasses import dataclass
 
+from gan.i18n import N_
+
 # The report's own words on each knob (cspup_celeba_report.md), quoted on the page, and in English.
 REPORT = {
     "lr": "Изменение learning rate: уменьшение для дискриминатора и/или увеличение для генератора",
@@ -44,7 +46,7 @@ class Experiment:
     name: str
     knob: str  # a key of REPORT, "baseline", "preset" or "failure"
     flags: tuple[str, ...]  # gan.train flags on top of the base
-    about: str  # what it changes against the baseline, in words
+    about: str  # what it changes against the baseline, in words (shown with _(about))
     flags_64: tuple[str, ...] | None = None  # other flags at 64 px, where the 32 px base differs
 
     def train_flags(self, image_size: int) -> list[str]:
@@ -70,26 +72,26 @@ BASE = {
 }
 
 EXPERIMENTS = (
-    Experiment("baseline", "baseline", (), "our recipe: BCE, Adam 2e-4 for G and D, beta1 0.5, EMA 0.999"),
+    Experiment("baseline", "baseline", (), N_("our recipe: BCE, Adam 2e-4 for G and D, beta1 0.5, EMA 0.999")),
     Experiment("report-preset", "preset", ("--preset", "report"),
-               "the report's run: lr D 2e-4, lr G 4e-4, D weight decay 1e-4, latent 200, Tanh in G"),
-    Experiment("lr-d-low", "lr", ("--lr-d", "5e-5"), "D learns 4x slower (lr D 5e-5)"),
-    Experiment("lr-g-high", "lr", ("--lr-g", "8e-4"), "G learns 4x faster (lr G 8e-4)"),
-    Experiment("lr-d-low-g-high", "lr", ("--lr-d", "1e-4", "--lr-g", "4e-4"), "lr D 1e-4 and lr G 4e-4"),
-    Experiment("wd-d", "weight decay", ("--wd-d", "1e-3"), "weight decay 1e-3 on D"),
-    Experiment("wd-g", "weight decay", ("--wd-g", "1e-3"), "weight decay 1e-3 on G"),
-    Experiment("sgd-d", "sgd", ("--d-optim", "sgd", "--lr-d", "5e-3"), "D trained by SGD (momentum 0.9, lr 5e-3)"),
-    Experiment("g-steps-2", "g steps", ("--g-steps", "2"), "G updated twice per D update"),
-    Experiment("g-steps-5", "g steps", ("--g-steps", "5"), "G updated five times per D update"),
-    Experiment("g-tanh", "tanh", ("--g-act", "tanh"), "Tanh instead of LeakyReLU inside G"),
-    Experiment("latent-32", "latent", ("--latent", "32"), "a 32-d latent instead of 128"),
-    Experiment("latent-256", "latent", ("--latent", "256"), "a 256-d latent instead of 128"),
+               N_("the report's run: lr D 2e-4, lr G 4e-4, D weight decay 1e-4, latent 200, Tanh in G")),
+    Experiment("lr-d-low", "lr", ("--lr-d", "5e-5"), N_("D learns 4x slower (lr D 5e-5)")),
+    Experiment("lr-g-high", "lr", ("--lr-g", "8e-4"), N_("G learns 4x faster (lr G 8e-4)")),
+    Experiment("lr-d-low-g-high", "lr", ("--lr-d", "1e-4", "--lr-g", "4e-4"), N_("lr D 1e-4 and lr G 4e-4")),
+    Experiment("wd-d", "weight decay", ("--wd-d", "1e-3"), N_("weight decay 1e-3 on D")),
+    Experiment("wd-g", "weight decay", ("--wd-g", "1e-3"), N_("weight decay 1e-3 on G")),
+    Experiment("sgd-d", "sgd", ("--d-optim", "sgd", "--lr-d", "5e-3"), N_("D trained by SGD (momentum 0.9, lr 5e-3)")),
+    Experiment("g-steps-2", "g steps", ("--g-steps", "2"), N_("G updated twice per D update")),
+    Experiment("g-steps-5", "g steps", ("--g-steps", "5"), N_("G updated five times per D update")),
+    Experiment("g-tanh", "tanh", ("--g-act", "tanh"), N_("Tanh instead of LeakyReLU inside G")),
+    Experiment("latent-32", "latent", ("--latent", "32"), N_("a 32-d latent instead of 128")),
+    Experiment("latent-256", "latent", ("--latent", "256"), N_("a 256-d latent instead of 128")),
     Experiment("hinge-sn-b256", "failure", ("--loss", "hinge", "--d-norm", "spectral", "--batch-size", "256"),
-               "trip 1's failure: hinge loss, spectral-norm D, batch 256 (it collapsed)"),
+               N_("trip 1's failure: hinge loss, spectral-norm D, batch 256 (it collapsed)")),
     Experiment("small-batch", "failure", ("--batch-size", "32",),
-               "trip 2's failure: half the batch (the lean design collapsed late at batch 64)",
+               N_("trip 2's failure: half the batch (the lean design collapsed late at batch 64)"),
                flags_64=("--batch-size", "64")),
-    Experiment("no-ema", "failure", ("--ema", "0"), "no moving average of G's weights: samples from the raw G"),
+    Experiment("no-ema", "failure", ("--ema", "0"), N_("no moving average of G's weights: samples from the raw G")),
 )
 BY_NAME = {e.name: e for e in EXPERIMENTS}
 

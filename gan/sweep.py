@@ -104,10 +104,9 @@ def launch(exp: Experiment, args: argparse.Namespace, slot: int, threads: int) -
     run_dir = Path(args.out) / exp.name
     run_dir.mkdir(parents=True, exist_ok=True)
     gpus = torch.cuda.device_count() if args.device in ("auto", "cuda") else 0
-    hardware = f"on {torch.cuda.get_device_name()}" if gpus else f"on the CPU ({os.cpu_count()} cores)"
     (run_dir / "experiment.json").write_text(json.dumps(
         {"name": exp.name, "flags": list(exp.train_flags(args.image_size)), "budget_images": args.budget_images,
-         "hardware": hardware}))
+         "hardware": torch.cuda.get_device_name() if gpus else "CPU", "cores": os.cpu_count()}))
     env = dict(os.environ)
     if gpus > 1:
         env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)

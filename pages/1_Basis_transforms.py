@@ -2,33 +2,33 @@
 import streamlit as st
 import torch
 
+from gan.i18n import _, language
 from gan.serving import configure_torch
 from gan.toy.model import PRESETS, generate, preset_entries
 from gan.toy.plots import basis_figure, matrix_figure, noise_figure, png
 
 configure_torch()
-st.set_page_config(page_title="Basis transforms · GAN lab", layout="wide")
-st.title("Basis transforms")
-st.markdown(
+st.title(_("Basis transforms"))
+st.markdown(_(
     "The generator is one 2×2 matrix A applied along every axis of the noise z, viewed as a "
     "2×2×…×2 tensor: G_A(z) = tanh((A ⊗ … ⊗ A) z) with n factors and N = 2ⁿ. "
     "Pick A and n and see what G_A does to each basis vector, the N×N matrix it never builds, "
     "and one noise vector."
-)
+))
 
 ENTRIES = ("basis_a00", "basis_a01", "basis_a10", "basis_a11")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def figures(entries: tuple[float, ...], n: int) -> tuple[bytes, bytes]:
-    """The basis small multiples and the matrix heatmap of A (entries row by row), as PNGs."""
+def figures(entries: tuple[float, ...], n: int, lang: str) -> tuple[bytes, bytes]:
+    """The basis small multiples and the matrix heatmap of A (entries row by row), as PNGs in a language."""
     A = torch.tensor(entries).reshape(2, 2)
     return png(basis_figure(A, n)), png(matrix_figure(A, n))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def noise_png(entries: tuple[float, ...], n: int, seed: int) -> bytes:
-    """One noise vector z (by seed) and G_A(z), as a PNG."""
+def noise_png(entries: tuple[float, ...], n: int, seed: int, lang: str) -> bytes:
+    """One noise vector z (by seed) and G_A(z), as a PNG in a language."""
     z = torch.rand(1, 2 ** n, generator=torch.Generator().manual_seed(seed))
     return png(noise_figure(z[0], generate(torch.tensor(entries).reshape(2, 2), z)[0]))
 
@@ -41,8 +41,9 @@ def apply_preset() -> None:
 
 
 with st.sidebar:
-    st.selectbox("Preset", list(PRESETS), key="basis_preset", on_change=apply_preset)
-    st.number_input("Seed for the random preset", 0, 10_000, 0, key="basis_preset_seed", on_change=apply_preset)
+    st.selectbox(_("Preset"), list(PRESETS), format_func=_, key="basis_preset",
+                 on_change=apply_preset)
+    st.number_input(_("Seed for the random preset"), 0, 10_000, 0, key="basis_preset_seed", on_change=apply_preset)
     if ENTRIES[0] not in st.session_state:
         apply_preset()
     cols = st.columns(2)
@@ -52,18 +53,18 @@ with st.sidebar:
 
 entries = tuple(float(st.session_state[k]) for k in ENTRIES)
 N = 2 ** n
-basis_png, matrix_png = figures(entries, n)
-st.subheader(f"G_A(eᵢ) for each of the {N} basis vectors")
-st.caption("eᵢ is labelled by its position in the 2×…×2 tensor; each cell shows the N outputs G_A(eᵢ), on a "
-           "scale from −1 to 1.")
+basis_png, matrix_png = figures(entries, n, language())
+st.subheader(_("G_A(eᵢ) for each of the {N} basis vectors").format(N=N))
+st.caption(_("eᵢ is labelled by its position in the 2×…×2 tensor; each cell shows the N outputs G_A(eᵢ), on a "
+             "scale from −1 to 1."))
 st.image(basis_png)
 
 left, right = st.columns([2, 3])
 with left:
-    st.subheader("The matrix")
+    st.subheader(_("The matrix"))
     st.image(matrix_png)
-    st.caption("Entry (i, j) is the product of A[iₖ, jₖ] over the n binary digits of i and j.")
+    st.caption(_("Entry (i, j) is the product of A[iₖ, jₖ] over the n binary digits of i and j."))
 with right:
-    st.subheader("One noise vector")
-    noise_seed = st.number_input("Noise seed", 0, 10_000, 0, key="basis_noise_seed")
-    st.image(noise_png(entries, n, int(noise_seed)))
+    st.subheader(_("One noise vector"))
+    noise_seed = st.number_input(_("Noise seed"), 0, 10_000, 0, key="basis_noise_seed")
+    st.image(noise_png(entries, n, int(noise_seed), language()))

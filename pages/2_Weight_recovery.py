@@ -2,6 +2,7 @@
 import streamlit as st
 import torch
 
+from gan.i18n import N_, _, number
 from gan.serving import LIVE_TRAINING, configure_torch
 from gan.toy.charts import curves, diagram, game
 from gan.toy.live import ENTRY_NAMES, MAX_STEPS, SPEEDS, LiveRun, parse_number
@@ -11,106 +12,114 @@ from gan.toy.symmetries import WHY_EQUIVALENT, closest_equivalent, near_singular
 from gan.toy.training import LOSS_NAMES, LOSSES, REGIMES, ToyConfig, history_csv
 
 DEFAULTS = ToyConfig()  # what `python -m gan.toy recover` runs
+REGIME_NAMES = {"joint": N_("joint"), "discriminator": N_("discriminator only"), "generator": N_("generator only")}
 REGIME_HELP = {
-    "joint": "k_d D-steps, then k_g G-steps, every iteration",
-    "discriminator": "G frozen at its initial A; only D learns",
-    "generator": "D learns against the initial G for the pretrain steps, then is frozen; then only G learns",
+    "joint": N_("k_d D-steps, then k_g G-steps, every iteration"),
+    "discriminator": N_("G frozen at its initial A; only D learns"),
+    "generator": N_("D learns against the initial G for the pretrain steps, then is frozen; then only G learns"),
 }
+PLANES = {"principal": N_("principal directions"), "coordinates": N_("two output coordinates")}
+INITS = {"random": N_("random by seed"), "set": N_("set")}
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
 DIAGRAM_EVERY = 5  # live updates between redraws of the model diagram while training: 0.9 s alone, 2 s in a class
 DIAGRAM_HEIGHT = 190  # pixels, fixed: the page below does not jump while it is drawn afresh
 
 configure_torch()
-st.set_page_config(page_title="Weight recovery · GAN lab", layout="wide")
-st.title("Weight recovery, live")
-st.markdown(
+st.title(_("Weight recovery, live"))
+st.markdown(_(
     "Real samples are G_W(z) = tanh((W ⊗ … ⊗ W) z); the generator is G_A with a learnable 2×2 A; an "
     "MLP discriminator D tells them apart. Watch the generated samples move onto the real ones while D "
     "reshapes the ground under them, and A walk towards W or one of the matrices that produce the same "
     "distribution."
-)
+))
 state = st.session_state
 
 
-def matrix_sliders(label: str, prefix: str, default: tuple[float, ...]) -> tuple[float, ...]:
+def matrix_sliders(label: str, letter: str, prefix: str, default: tuple[float, ...]) -> tuple[float, ...]:
     st.markdown(label)
     cols = st.columns(2)
-    return tuple(cols[i % 2].slider(f"{label[:1]}[{i // 2},{i % 2}]", -2.0, 2.0, default[i], 0.05, key=f"{prefix}{i}")
+    return tuple(cols[i % 2].slider(f"{letter}[{i // 2},{i % 2}]", -2.0, 2.0, default[i], 0.05, key=f"{prefix}{i}")
                  for i in range(4))
 
 
 def settings() -> ToyConfig:
     """The sidebar's settings; ValueError with a readable message for a bad one."""
     with st.sidebar:
-        st.subheader("The run", help="These build a new run: a change waits for Reset.")
-        target = matrix_sliders("W (target)", "w", DEFAULTS.target)
+        st.subheader(_("The run"), help=_("These build a new run: a change waits for Reset."))
+        target = matrix_sliders(_("W (target)"), "W", "w", DEFAULTS.target)
         init = None
-        if st.radio("Initial A", ("random by seed", "set"), key="init_mode", horizontal=True) == "set":
-            init = matrix_sliders("A at step 0", "a", (0.5, 0.5, 0.5, 0.5))
+        if st.radio(_("Initial A"), list(INITS), format_func=lambda k: _(INITS[k]), key="init_mode",
+                    horizontal=True) == "set":
+            init = matrix_sliders(_("A at step 0"), "A", "a", (0.5, 0.5, 0.5, 0.5))
         n = st.slider("n (N = 2ⁿ)", 1, 6, DEFAULTS.n, key="n")
-        seed = st.number_input("Seed", 0, 1_000_000, DEFAULTS.seed, key="seed")
-        st.subheader("Training", help="These take effect from the next step, without a reset.")
-        regime = st.selectbox("Regime", REGIMES, key="regime",
-                              help="; ".join(f"{k}: {v}" for k, v in REGIME_HELP.items()))
+        seed = st.number_input(_("Seed"), 0, 1_000_000, DEFAULTS.seed, key="seed")
+        st.subheader(_("Training"), help=_("These take effect from the next step, without a reset."))
+        regime = st.selectbox(_("Regime"), REGIMES, format_func=lambda k: _(REGIME_NAMES[k]), key="regime",
+                              help="; ".join(f"{_(REGIME_NAMES[k])}: {_(v)}" for k, v in REGIME_HELP.items()))
         pretrain = DEFAULTS.pretrain
         if regime == "generator":
-            pretrain = st.number_input("D pretrain steps", 0, 1000, DEFAULTS.pretrain, key="pretrain")
-        loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key="loss")
+            pretrain = st.number_input(_("D pretrain steps"), 0, 1000, DEFAULTS.pretrain, key="pretrain")
+        loss = st.selectbox(_("Loss"), LOSSES, format_func=lambda k: _(LOSS_NAMES[k]), key="loss")
         d_col, g_col = st.columns(2)
-        d_opt = d_col.selectbox("D optimizer", D_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="d_opt")
-        lr_d = d_col.text_input("D learning rate", f"{DEFAULTS.lr_d:g}", key="lr_d")
+        d_opt = d_col.selectbox(_("D optimizer"), D_OPTIMIZERS, format_func=lambda k: _(OPTIMIZER_NAMES[k]),
+                                key="d_opt")
+        lr_d = d_col.text_input(_("D learning rate"), f"{DEFAULTS.lr_d:g}", key="lr_d")
         k_d = d_col.number_input("k_d", 1, 10, DEFAULTS.k_d, key="k_d")
-        g_opt = g_col.selectbox("G optimizer", G_OPTIMIZERS, format_func=OPTIMIZER_NAMES.get, key="g_opt",
-                                help="Adam, full matrix: Adam's step divided by the square root of the whole 4×4 "
-                                     "second-moment matrix of A's gradient, not just its diagonal. It walks fast "
-                                     "along the combinations of A's entries that D barely sees.")
-        lr_g = g_col.text_input("G learning rate", f"{DEFAULTS.lr_g:g}", key="lr_g")
+        g_opt = g_col.selectbox(_("G optimizer"), G_OPTIMIZERS, format_func=lambda k: _(OPTIMIZER_NAMES[k]),
+                                key="g_opt",
+                                help=_("Adam, full matrix: Adam's step divided by the square root of the whole 4×4 "
+                                       "second-moment matrix of A's gradient, not just its diagonal. It walks fast "
+                                       "along the combinations of A's entries that D barely sees."))
+        lr_g = g_col.text_input(_("G learning rate"), f"{DEFAULTS.lr_g:g}", key="lr_g")
         k_g = g_col.number_input("k_g", 1, 10, DEFAULTS.k_g, key="k_g")
-        batch = st.select_slider("Batch", (32, 64, 128, 256, 512, 1024, 2048), DEFAULTS.batch, key="batch")
-        steps = st.number_input(f"Iterations (at most {MAX_STEPS})", 1, MAX_STEPS, DEFAULTS.steps, key="steps")
-        ema = st.number_input("Averaging decay of A", 0.0, 0.999, DEFAULTS.ema, 0.01, format="%.3f", key="ema",
-                              help="The run reports the running average of A: avg ← decay·avg + (1 − decay)·A. "
-                                   "0 reports the last A.")
+        batch = st.select_slider(_("Batch"), (32, 64, 128, 256, 512, 1024, 2048), DEFAULTS.batch, key="batch")
+        steps = st.number_input(_("Iterations (at most {most})").format(most=MAX_STEPS), 1, MAX_STEPS, DEFAULTS.steps,
+                                key="steps")
+        ema = st.number_input(_("Averaging decay of A"), 0.0, 0.999, DEFAULTS.ema, 0.01, format="%.3f", key="ema",
+                              help=_("The run reports the running average of A: avg ← decay·avg + (1 − decay)·A. "
+                                     "0 reports the last A."))
     return ToyConfig(target=target, init=init, n=n, regime=regime, loss=loss, d_opt=d_opt, g_opt=g_opt,
-                     lr_d=parse_number(lr_d, "D learning rate"), lr_g=parse_number(lr_g, "G learning rate"),
+                     lr_d=parse_number(lr_d, _("D learning rate")), lr_g=parse_number(lr_g, _("G learning rate")),
                      k_d=k_d, k_g=k_g, batch=batch, pretrain=pretrain, steps=steps, ema=ema, seed=seed)
 
 
 def view_settings(N: int) -> tuple[tuple[int, int] | None, tuple[int, int]]:
     """The data view's plane (None: principal directions) and the loss surface's two entries of A."""
     with st.sidebar:
-        st.subheader("Views")
-        plane = st.radio("Data view plane", ("principal directions", "two output coordinates"), key="plane",
+        st.subheader(_("Views"))
+        plane = st.radio(_("Data view plane"), list(PLANES), format_func=lambda k: _(PLANES[k]), key="plane",
                          horizontal=True)
         coordinates = None
-        if plane != "principal directions":
+        if plane == "coordinates":
             for key in ("coord_i", "coord_j"):  # n may have shrunk since
                 state[key] = min(state.get(key, 0 if key == "coord_i" else 1), N - 1)
             left, right = st.columns(2)
-            i = left.number_input("coordinate", 0, N - 1, key="coord_i")
-            j = right.number_input("and", 0, N - 1, key="coord_j")
+            i = left.number_input(_("coordinate"), 0, N - 1, key="coord_i")
+            j = right.number_input(_("and"), 0, N - 1, key="coord_j")
             coordinates = (i, j) if i != j else (i, (i + 1) % N)
-        entries = st.selectbox("Loss surface over", PAIRS, index=PAIRS.index((0, 1)), key="surface",
-                               format_func=lambda p: f"{ENTRY_NAMES[p[0]]} and {ENTRY_NAMES[p[1]]}")
+        entries = st.selectbox(_("Loss surface over"), PAIRS, index=PAIRS.index((0, 1)), key="surface",
+                               format_func=lambda p: _("{a} and {b}").format(a=ENTRY_NAMES[p[0]], b=ENTRY_NAMES[p[1]]))
     return coordinates, entries
 
 
 def results(run) -> None:
     A = run.weights()
     match, matched, error = closest_equivalent(A, run.W, run.cfg.n)
-    st.subheader("Recovered A, W and the equivalent it matched")
+    st.subheader(_("Recovered A, W and the equivalent it matched"))
     cols = st.columns(3)
-    for col, (heading, M) in zip(cols, (("A (recovered: the running average)", A), ("W (target)", run.W),
-                                        (f"matched: {match}", matched))):
+    for col, (heading, M) in zip(cols, ((_("A (recovered: the running average)"), A), (_("W (target)"), run.W),
+                                        (_("matched: {name}").format(name=_(match)), matched))):
         col.markdown(f"**{heading}**")
         col.dataframe(M.numpy().round(3), hide_index=True)
-    st.markdown(f"Symmetric error **{error:.4f}**. {WHY_EQUIVALENT[match]}")
+    st.markdown(_("Symmetric error **{error:.4f}**. {why}").format(error=error, why=_(WHY_EQUIVALENT[match])))
     z = torch.rand(5, 2 ** run.cfg.n, generator=torch.Generator().manual_seed(run.cfg.seed))
-    panels = [("before: G_A₀", run.A0), ("after: G_A", A), (f"ideal: G_W' ({match})", matched)]
+    panels = [(_("before: G_A₀"), run.A0), (_("after: G_A"), A),
+              (_("ideal: G_W' ({name})").format(name=_(match)), matched)]
     st.pyplot(outputs_figure(panels, z), clear_figure=True)
-    st.caption("The same five noise vectors through each generator (the report's plot). The ideal uses the "
-               "equivalent of W that A matched: the same distribution as G_W, and comparable sample by sample.")
-    st.download_button("Download the history (CSV)", history_csv(run.history), "toy_gan_history.csv", "text/csv")
+    st.caption(_("The same five noise vectors through each generator (the report's plot). The ideal uses the "
+                 "equivalent of W that A matched: the same distribution as G_W, and comparable sample by sample."))
+    st.download_button(_("Download the history (CSV)"), history_csv(run.history), "toy_gan_history.csv", "text/csv",
+                       key="download")
 
 
 try:
@@ -127,24 +136,26 @@ if cfg is not None:
     except ValueError as e:
         problem = str(e)
 coordinates, entries = view_settings(live.run.N)
-live.speed = SPEEDS[st.select_slider("Speed", list(SPEEDS), value="full speed", key="speed",
-                                     help="Slow motion to watch single steps; full speed trains as fast as the "
-                                          "server's share allows.")]
+live.speed = SPEEDS[st.select_slider(_("Speed"), list(SPEEDS), value="full speed", key="speed", format_func=_,
+                                     help=_("Slow motion to watch single steps; full speed trains as fast as the "
+                                            "server's share allows."))]
 run = live.run
 busy = live.running or run.done
 start, pause, d_step, g_step, iteration, restart = st.columns(6)
-start.button("Start", type="primary", disabled=busy, width="stretch", on_click=live.start)
-pause.button("Pause", disabled=not live.running, width="stretch", on_click=live.pause)
-d_step.button("D step", disabled=busy, width="stretch", on_click=live.d_step, help="One step of D's optimizer")
-g_step.button("G step", disabled=busy, width="stretch", on_click=live.g_step, help="One step of G's optimizer")
-iteration.button("Iteration", disabled=busy, width="stretch", on_click=live.iteration,
-                 help="One iteration of the regime: k_d D-steps, then k_g G-steps")
-restart.button("Reset", width="stretch", on_click=lambda: live.reset(cfg or run.cfg))
-st.caption("Learning rates, k_d, k_g, the loss, the optimizers, the batch and the regime take effect from the next "
-           "step; each change is a labelled rule on the curves. W, n, the seed and the initial A build the run: "
-           "they need Reset.")
+start.button(_("Start"), key="start", type="primary", disabled=busy, width="stretch", on_click=live.start)
+pause.button(_("Pause"), key="pause", disabled=not live.running, width="stretch", on_click=live.pause)
+d_step.button(_("D step"), key="d_step", disabled=busy, width="stretch", on_click=live.d_step,
+              help=_("One step of D's optimizer"))
+g_step.button(_("G step"), key="g_step", disabled=busy, width="stretch", on_click=live.g_step,
+              help=_("One step of G's optimizer"))
+iteration.button(_("Iteration"), key="iteration", disabled=busy, width="stretch", on_click=live.iteration,
+                 help=_("One iteration of the regime: k_d D-steps, then k_g G-steps"))
+restart.button(_("Reset"), key="reset", width="stretch", on_click=lambda: live.reset(cfg or run.cfg))
+st.caption(_("Learning rates, k_d, k_g, the loss, the optimizers, the batch and the regime take effect from the next "
+             "step; each change is a labelled rule on the curves. W, n, the seed and the initial A build the run: "
+             "they need Reset."))
 if problem:
-    st.error(f"{problem}. The run keeps its last good settings.")
+    st.error(_("{problem}. The run keeps its last good settings.").format(problem=problem))
 if note:
     st.info(note)
 if warning := near_singular_note(run.W):
@@ -174,24 +185,27 @@ def live_view() -> None:
                 st.rerun()
         run = live.run
         if not run.history:
-            st.info("Press Start to train, or take one D step, one G step or one iteration.")
+            st.info(_("Press Start to train, or take one D step, one G step or one iteration."))
         last = run.history[-1] if run.history else None
-        match, matched, _ = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
+        match, matched, _error = closest_equivalent(run.A.detach(), run.W, run.cfg.n)
         if last:
-            changed = "".join(f" · last change, after step {c['step']}: {c['label']}" for c in run.changes[-1:])
-            st.markdown(f"**Iteration {last['step']:,} of {run.cfg.steps:,}** · {last['d_updates']:,} D steps, "
-                        f"{last['g_updates']:,} G steps · symmetric error of A **{last['error']:.4f}** "
-                        f"(nearest: {match}), of its running average **{last['ema_error']:.4f}**{changed}")
+            changed = "".join(_(" · last change, after step {step}: {label}").format(**c) for c in run.changes[-1:])
+            st.markdown(_("**Iteration {step} of {steps}** · {d} D steps, {g} G steps · symmetric error of A "
+                          "**{error:.4f}** (nearest: {match}), of its running average **{ema_error:.4f}**{changed}")
+                        .format(step=number(last["step"]), steps=number(run.cfg.steps), d=number(last["d_updates"]),
+                                g=number(last["g_updates"]), error=last["error"], match=_(match),
+                                ema_error=last["ema_error"], changed=changed))
         scene = live.scene(coordinates, entries)
         st.vega_lite_chart(game(scene, run.cfg.loss))
-        where = ("N = 2: the plane is the whole output space, so D's map is exact" if scene.plane.exact else
-                 f"N = {run.N}: the plane is a slice through the real data's mean; D's map is D on that slice")
-        st.caption(f"Left: {where}. Black arrows: −∂loss_G/∂x, where G's loss pushes each generated sample "
-                   "(projected on the plane, the longest a tenth of the view)"
-                   + (". Lines: G_A's and G_W's images of the unit square" if scene.outlines else "")
-                   + ". Right: G's loss against the current D over two entries of A, the other two as they are "
-                   "now; white: A's path, diamonds: W's equivalents. G descends this landscape while D keeps "
-                   "reshaping it, so the ground moves under A at every D step.")
+        where = (_("N = 2: the plane is the whole output space, so D's map is exact") if scene.plane.exact else
+                 _("N = {N}: the plane is a slice through the real data's mean; D's map is D on that slice")
+                 .format(N=run.N))
+        outlines = _(" Lines: G_A's and G_W's images of the unit square.") if scene.outlines else ""
+        st.caption(_("Left: {where}. Black arrows: −∂loss_G/∂x, where G's loss pushes each generated sample "
+                     "(projected on the plane, the longest a tenth of the view).{outlines} Right: G's loss against "
+                     "the current D over two entries of A, the other two as they are now; white: A's path, "
+                     "diamonds: W's equivalents. G descends this landscape while D keeps reshaping it, so the "
+                     "ground moves under A at every D step.").format(where=where, outlines=outlines))
         if last:
             st.vega_lite_chart(curves(run, matched))
 

@@ -10,13 +10,14 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from gan.i18n import N_, _
 from gan.toy.model import generate, noise
 from gan.toy.training import RESET_FIELDS, Diverged, ToyConfig, ToyGAN, validate
 from gan.toy.views import Plane, coordinate_plane, d_map, extent, g_arrows, grid, loss_surface, principal_plane, \
     square_outline
 
 MAX_STEPS = 3000  # per run: one session cannot start unbounded compute
-SPEEDS = {"1 iteration/s": 1.0, "3/s": 3.0, "10/s": 10.0, "30/s": 30.0, "full speed": math.inf}
+SPEEDS = {N_("1 iteration/s"): 1.0, N_("3/s"): 3.0, N_("10/s"): 10.0, N_("30/s"): 30.0, N_("full speed"): math.inf}
 POINTS = 200  # real and generated samples drawn in the data view: the same noise all run long
 ARROWS = 24  # of the generated samples, those that carry G's arrows
 MAP_CELLS = 20  # D's map: cells a side
@@ -24,7 +25,7 @@ SURFACE_CELLS = 13  # G's loss surface: cells a side,
 SURFACE_NOISE = 48  # over the same 48 noise vectors for every matrix
 PATH_POINTS = 200  # of A's path drawn on it
 ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
-RESET_NAMES = {"target": "W", "init": "the initial A", "n": "n", "seed": "the seed", "hidden": "D's width"}
+RESET_NAMES = {"target": "W", "init": N_("the initial A"), "n": "n", "seed": N_("the seed"), "hidden": N_("D's width")}
 
 
 def parse_number(text: str, name: str) -> float:
@@ -32,7 +33,8 @@ def parse_number(text: str, name: str) -> float:
     try:
         return float(text.strip())
     except ValueError:
-        raise ValueError(f"{name}: {text.strip()!r} is not a number (write it like 0.01 or 1e-3)") from None
+        raise ValueError(_("{name}: {text!r} is not a number (write it like 0.01 or 1e-3)").format(
+            name=name, text=text.strip())) from None
 
 
 @dataclass
@@ -131,9 +133,9 @@ class LiveRun:
         if kept != self.run.cfg:
             self.run.retune(kept)
             self.running = self.running and not self.run.done
-        waiting = [RESET_NAMES[name] for name in RESET_FIELDS if getattr(cfg, name) != getattr(self.run.cfg, name)]
+        waiting = [_(RESET_NAMES[name]) for name in RESET_FIELDS if getattr(cfg, name) != getattr(self.run.cfg, name)]
         if waiting:
-            return f"{', '.join(waiting)} changed: they build a new run, so they wait for Reset."
+            return _("{names} changed: they build a new run, so they wait for Reset.").format(names=", ".join(waiting))
         return None
 
     # ------------------------------------------------------------------------------------------ the scene

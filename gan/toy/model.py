@@ -12,12 +12,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PRESETS = {  # 2x2 matrices, row by row; random: entries U[-2, 2] by a seed
-    "the report's target W": (0.7, 0.9, 0.1, 0.6),
-    "the report's code": (1.0, 0.5, 1.0, 0.5),
-    "Hadamard": (1.0, 1.0, 1.0, -1.0),
-    "identity": (1.0, 0.0, 0.0, 1.0),
-    "random": None,
+from gan.i18n import N_
+
+PRESETS = {  # 2x2 matrices, row by row; random: entries U[-2, 2] by a seed. The names are shown: _(name)
+    N_("the report's target W"): (0.7, 0.9, 0.1, 0.6),
+    N_("the report's code"): (1.0, 0.5, 1.0, 0.5),
+    N_("Hadamard"): (1.0, 1.0, 1.0, -1.0),
+    N_("identity"): (1.0, 0.0, 0.0, 1.0),
+    N_("random"): None,
 }
 
 ROTATE_BELOW = 4096  # batches below this, or any that autograd will differentiate, take the rotating passes

@@ -5,9 +5,11 @@ import math
 
 import torch
 
+from gan.i18n import N_
+
 D_OPTIMIZERS = ("adam", "sgd")
 G_OPTIMIZERS = ("adam-full", "adam", "sgd")  # full-matrix Adam: for G's four entries
-OPTIMIZER_NAMES = {"adam-full": "Adam, full matrix", "adam": "Adam", "sgd": "SGD with momentum"}
+OPTIMIZER_NAMES = {"adam-full": N_("Adam, full matrix"), "adam": "Adam", "sgd": N_("SGD with momentum")}
 
 
 class Optimizer:

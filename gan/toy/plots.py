@@ -1,4 +1,4 @@
-"""Figures and chart tables for the toy-GAN pages (matplotlib figures, pandas frames for st.line_chart)."""
+"""Figures for the toy-GAN pages (matplotlib), labelled in the session's language."""
 from __future__ import annotations
 
 import io
@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from gan.i18n import _  # noqa: E402
 from gan.toy.model import generate, kron_matrix  # noqa: E402
 
 
@@ -59,8 +60,8 @@ def matrix_figure(A: torch.Tensor, n: int) -> Figure:
     image = ax.imshow(M, cmap="RdBu_r", vmin=-bound, vmax=bound)
     fig.colorbar(image, ax=ax, fraction=0.046)
     ax.set_title(f"A ⊗ … ⊗ A  ({2 ** n}×{2 ** n})", fontsize=9)
-    ax.set_xlabel("input coordinate j")
-    ax.set_ylabel("output coordinate i")
+    ax.set_xlabel(_("input coordinate j"))
+    ax.set_ylabel(_("output coordinate i"))
     fig.tight_layout()
     return fig
 
@@ -72,7 +73,7 @@ def noise_figure(z: torch.Tensor, y: torch.Tensor) -> Figure:
         ax.bar(range(len(values)), values.numpy(), color=color)
         ax.axhline(0, color="0.6", lw=0.5)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("coordinate")
+        ax.set_xlabel(_("coordinate"))
     axes[1].set_ylim(-1.05, 1.05)
     fig.tight_layout()
     return fig
@@ -84,7 +85,7 @@ def outputs_figure(panels: list[tuple[str, torch.Tensor]], z: torch.Tensor) -> F
     for ax, (title, A) in zip(axes, panels):
         ax.plot(generate(A, z).T.numpy(), marker=".", lw=1)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("output coordinate")
+        ax.set_xlabel(_("output coordinate"))
     axes[0].set_ylabel("G(z)")
     fig.tight_layout()
     return fig

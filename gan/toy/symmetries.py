@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from gan.i18n import N_, _, number
+
 def equivalents(W: torch.Tensor, n: int) -> list[tuple[str, torch.Tensor]]:
     """The matrices whose G has the same output distribution as G_W, named.
 
@@ -14,9 +16,9 @@ def equivalents(W: torch.Tensor, n: int) -> list[tuple[str, torch.Tensor]]:
     have more, e.g. -W for odd n when W's rows sum to zero; those are ignored here.)
     """
     swapped = W.flip(1)
-    found = [("W", W), ("W, columns swapped", swapped)]
+    found = [(N_("W"), W), (N_("W, columns swapped"), swapped)]
     if n % 2 == 0:
-        found += [("-W", -W), ("-W, columns swapped", -swapped)]
+        found += [(N_("-W"), -W), (N_("-W, columns swapped"), -swapped)]
     return found
 
 
@@ -37,17 +39,17 @@ def symmetric_error(A: torch.Tensor, W: torch.Tensor, n: int) -> float:
     return closest_equivalent(A, W, n)[2]
 
 
-WHY_EQUIVALENT = {
-    "W": "A is close to W itself.",
-    "W, columns swapped": (
+WHY_EQUIVALENT = {  # shown with _(WHY_EQUIVALENT[name])
+    "W": N_("A is close to W itself."),
+    "W, columns swapped": N_(
         "Swapping A's columns swaps the two halves of every axis of z: (A')⊗…⊗(A') = (A⊗…⊗A)·P for a "
         "permutation P of z's coordinates. z's coordinates are independent and identically uniform, so "
         "P·z is distributed exactly like z and G_A' produces the same distribution as G_A: no "
         "discriminator can tell W from W with its columns swapped."),
-    "-W": (
+    "-W": N_(
         "(−A)⊗…⊗(−A) = (−1)ⁿ·A⊗…⊗A, the very same matrix when n is even, so G_−W = G_W. "
         "For odd n the sign flips every output and the two differ."),
-    "-W, columns swapped": "Both symmetries at once: the columns swapped and, n being even, the sign flipped.",
+    "-W, columns swapped": N_("Both symmetries at once: the columns swapped and, n being even, the sign flipped."),
 }
 
 
@@ -65,11 +67,12 @@ def near_singular_note(W: torch.Tensor) -> str | None:
     ratio = singular_ratio(W)
     if ratio >= NEAR_SINGULAR:
         return None
-    width = f"{1 / ratio:,.0f} times thinner across it than along it" if ratio > 1e-6 else "with no width across it"
-    return (f"W is nearly singular (σ₂/σ₁ = {ratio:.3f} < {NEAR_SINGULAR}): W ⊗ … ⊗ W has singular values "
-            f"σ₁ⁿ, σ₁ⁿ⁻¹σ₂, …, so the data lie close to a curve, {width}, "
-            "and how W splits between its columns shows only across that width. With the default settings "
-            "(N = 8) the GAN recovered 5 of 9 such targets, against 80 of 81 with σ₂/σ₁ ≥ 0.05 (bench/README.md). "
-            "When it stalls, 1,500 iterations or a batch of 512 often get there; below σ₂/σ₁ ≈ 0.005 none of "
-            "our runs did.")
+    width = (_("{times} times thinner across it than along it").format(times=number(1 / ratio)) if ratio > 1e-6
+             else _("with no width across it"))
+    return _("W is nearly singular (σ₂/σ₁ = {ratio:.3f} < {bound}): W ⊗ … ⊗ W has singular values "
+             "σ₁ⁿ, σ₁ⁿ⁻¹σ₂, …, so the data lie close to a curve, {width}, "
+             "and how W splits between its columns shows only across that width. With the default settings "
+             "(N = 8) the GAN recovered 5 of 9 such targets, against 80 of 81 with σ₂/σ₁ ≥ 0.05 (bench/README.md). "
+             "When it stalls, 1,500 iterations or a batch of 512 often get there; below σ₂/σ₁ ≈ 0.005 none of "
+             "our runs did.").format(ratio=ratio, bound=NEAR_SINGULAR, width=width)
 

@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from gan.i18n import N_, _
 from gan.toy.distance import energy_distance
 from gan.toy.model import PRESETS, Discriminator, as_matrix, generate, noise
 from gan.toy.optim import D_OPTIMIZERS, G_OPTIMIZERS, Optimizer
@@ -18,7 +19,7 @@ from gan.toy.symmetries import equivalents
 
 REGIMES = ("joint", "discriminator", "generator")
 LOSSES = ("bce", "lsq", "fm")
-LOSS_NAMES = {"fm": "feature matching", "lsq": "least squares (MSE)", "bce": "non-saturating BCE"}
+LOSS_NAMES = {"fm": N_("feature matching"), "lsq": N_("least squares (MSE)"), "bce": N_("non-saturating BCE")}
 MAX_N = 10
 MAX_WEIGHT = 1e3  # |A| beyond this saturates tanh everywhere: the run has diverged
 HISTORY_KEYS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "a00", "a01", "a10", "a11", "grad_norm",
@@ -57,27 +58,29 @@ class ToyConfig:
 def validate(cfg: ToyConfig) -> None:
     """Raise ValueError with a readable message for any setting out of range."""
     checks = [
-        (len(cfg.target) == 4, "the target needs four entries"),
-        (all(math.isfinite(v) for v in cfg.target), "the target's entries must be finite numbers"),
+        (len(cfg.target) == 4, N_("the target needs four entries")),
+        (all(math.isfinite(v) for v in cfg.target), N_("the target's entries must be finite numbers")),
         (cfg.init is None or (len(cfg.init) == 4 and all(math.isfinite(v) for v in cfg.init)),
-         "the initial A needs four finite entries"),
-        (1 <= cfg.n <= MAX_N, f"n must be between 1 and {MAX_N} (N = 2 .. {2 ** MAX_N})"),
-        (cfg.regime in REGIMES, f"regime must be one of {', '.join(REGIMES)}"),
-        (cfg.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
-        (cfg.d_opt in D_OPTIMIZERS, f"D's optimizer is one of {', '.join(D_OPTIMIZERS)} (full-matrix Adam is for G)"),
-        (cfg.g_opt in G_OPTIMIZERS, f"G's optimizer is one of {', '.join(G_OPTIMIZERS)}"),
-        (0 <= cfg.ema < 1, "the averaging decay ema must be in [0, 1)"),
-        (0 < cfg.lr_d < math.inf and 0 < cfg.lr_g < math.inf, "learning rates must be positive numbers"),
-        (0 <= cfg.momentum < 1, "momentum must be in [0, 1)"),
-        (cfg.k_d >= 1 and cfg.k_g >= 1, "k_d and k_g must be at least 1"),
-        (cfg.batch >= 2, "the batch needs at least 2 samples"),
-        (cfg.hidden >= 1, "D needs at least one hidden unit"),
-        (cfg.pretrain >= 0, "pretrain steps cannot be negative"),
-        (cfg.steps >= 1, "steps must be at least 1"),
+         N_("the initial A needs four finite entries")),
+        (1 <= cfg.n <= MAX_N, N_("n must be between 1 and {max_n} (N = 2 .. {max_N})")),
+        (cfg.regime in REGIMES, N_("regime must be one of {regimes}")),
+        (cfg.loss in LOSSES, N_("loss must be one of {losses}")),
+        (cfg.d_opt in D_OPTIMIZERS, N_("D's optimizer is one of {d_opts} (full-matrix Adam is for G)")),
+        (cfg.g_opt in G_OPTIMIZERS, N_("G's optimizer is one of {g_opts}")),
+        (0 <= cfg.ema < 1, N_("the averaging decay ema must be in [0, 1)")),
+        (0 < cfg.lr_d < math.inf and 0 < cfg.lr_g < math.inf, N_("learning rates must be positive numbers")),
+        (0 <= cfg.momentum < 1, N_("momentum must be in [0, 1)")),
+        (cfg.k_d >= 1 and cfg.k_g >= 1, N_("k_d and k_g must be at least 1")),
+        (cfg.batch >= 2, N_("the batch needs at least 2 samples")),
+        (cfg.hidden >= 1, N_("D needs at least one hidden unit")),
+        (cfg.pretrain >= 0, N_("pretrain steps cannot be negative")),
+        (cfg.steps >= 1, N_("steps must be at least 1")),
     ]
     for ok, message in checks:
         if not ok:
-            raise ValueError(message)
+            raise ValueError(_(message).format(max_n=MAX_N, max_N=2 ** MAX_N, regimes=", ".join(REGIMES),
+                                               losses=", ".join(LOSSES), d_opts=", ".join(D_OPTIMIZERS),
+                                               g_opts=", ".join(G_OPTIMIZERS)))
 
 
 def criterion(loss: str, out: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -206,9 +209,9 @@ class ToyGAN:
         if d_steps is None or g_steps is None:
             train_d, train_g = self.trains()
             d_steps, g_steps = self.cfg.k_d * train_d, self.cfg.k_g * train_g
-        for _ in range(max(d_steps, 1)):
+        for _step in range(max(d_steps, 1)):
             d_loss, d_real, d_fake = self.d_step(d_steps > 0)
-        for _ in range(max(g_steps, 1)):
+        for _step in range(max(g_steps, 1)):
             g_loss, grad_norm = self.g_step(g_steps > 0)
         A = self.A.detach()
         self.A_ema.lerp_(A, 1 - self.cfg.ema)
@@ -222,11 +225,12 @@ class ToyGAN:
                       distance=self.distance() if step % DISTANCE_EVERY == 0 or step == 1 else None, d_updates=self.d_updates, g_updates=self.g_updates, match=match)
         bad = [k for k in HISTORY_KEYS[1:-1] if record[k] is not None and not math.isfinite(record[k])]
         if bad:
-            raise Diverged(f"training diverged at step {step}: {', '.join(bad)} became NaN or "
-                           f"infinite. Try smaller learning rates.")
+            raise Diverged(_("training diverged at step {step}: {names} became NaN or infinite. Try smaller "
+                             "learning rates.").format(step=step, names=", ".join(bad)))
         if max(abs(a00), abs(a01), abs(a10), abs(a11)) > MAX_WEIGHT:
-            raise Diverged(f"training diverged at step {step}: A's entries left ±{MAX_WEIGHT:g}, where "
-                           f"tanh is flat and G can learn nothing. Try a smaller generator learning rate.")
+            raise Diverged(_("training diverged at step {step}: A's entries left ±{bound:g}, where tanh is flat "
+                             "and G can learn nothing. Try a smaller generator learning rate.")
+                           .format(step=step, bound=MAX_WEIGHT))
         self.history.append(record)
         return record
 
@@ -247,7 +251,7 @@ class ToyGAN:
         validate(cfg)
         fixed = [name for name in RESET_FIELDS if getattr(cfg, name) != getattr(self.cfg, name)]
         if fixed:
-            raise ValueError(f"{', '.join(fixed)} can only change with a new run (Reset)")
+            raise ValueError(_("{names} can only change with a new run (Reset)").format(names=", ".join(fixed)))
         changed = [f.name for f in fields(cfg) if getattr(cfg, f.name) != getattr(self.cfg, f.name)]
         if cfg.d_opt != self.cfg.d_opt:
             self.opt_d = Optimizer(cfg.d_opt, list(self.D.parameters()), cfg.lr_d, cfg.momentum)

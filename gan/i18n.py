@@ -1,0 +1,93 @@
+"""The app's languages: gettext catalogs in gan/locales, and each browser session's choice among them.
+
+    from gan.i18n import N_, _, ngettext, number
+    st.title(_("Basis transforms"))
+    REASONS = {"nan": N_("the losses became NaN")}    # marked here, translated where shown: _(REASONS[k])
+    _("{count} faces").format(count=number(26017))     # 26,017 / 26 017
+
+app.py calls `choose_language()` on every script run: `?lang=ru` or `?lang=en` in the URL, else the choice made
+earlier in the session, else the browser's language, else English. It shows the sidebar switch and writes the
+language into the URL, so that a link carries it. Outside a Streamlit session (the command line, the tests of gan/) `_` is English.
+
+Catalogs: gan/locales/<lang>/LC_MESSAGES/gan.po, compiled to gan.mo by `scripts/i18n.sh` (see README.md).
+"""
+from __future__ import annotations
+
+import gettext
+import sys
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = {"en": "English", "ru": "Русский"}
+DEFAULT = "en"
+LOCALES = Path(__file__).parent / "locales"
+DOMAIN = "gan"
+KEY = "lang"  # the URL's query parameter, and the session state's language (kept across pages, unlike a widget's)
+SWITCH = "lang_switch"  # the sidebar switch's key
+
+
+@cache
+def catalog(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALES, languages=[language], fallback=True)
+
+
+def language() -> str:
+    """The running browser session's language; English outside a session (without importing Streamlit)."""
+    if "streamlit" not in sys.modules:
+        return DEFAULT
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return DEFAULT
+    chosen = ctx.session_state[KEY] if KEY in ctx.session_state else None
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def _(message: str) -> str:
+    return catalog(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return catalog(language()).ngettext(singular, plural, n)
+
+
+def number(n: float) -> str:
+    """A whole number with the language's digit grouping: 26,017 in English, 26 017 in Russian (where a comma
+    would read as a decimal point; decimals keep their point in both)."""
+    grouped = f"{round(n):,}"
+    return grouped.replace(",", "\u202f") if language() == "ru" else grouped
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalog where it is defined; `_` translates it where it is shown."""
+    return message
+
+
+def browser_language(locale: str | None) -> str:
+    """'ru-RU' -> 'ru'; a language we do not have -> English."""
+    code = (locale or "").split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT
+
+
+def choose_language() -> str:
+    """The session's language, shown in the sidebar switch and kept in the URL's `?lang=`; the first time in a
+    session without it, the browser's language."""
+    import streamlit as st
+
+    state = st.session_state
+    asked = st.query_params.get(KEY)
+    if asked in LANGUAGES:
+        state[KEY] = asked
+    elif state.get(KEY) not in LANGUAGES:
+        state[KEY] = browser_language(st.context.locale)
+    st.query_params[KEY] = state[SWITCH] = state[KEY]
+    st.sidebar.segmented_control("Language · Язык", list(LANGUAGES), format_func=LANGUAGES.get, key=SWITCH,
+                                 required=True, on_change=switch_language)
+    return state[KEY]
+
+
+def switch_language() -> None:
+    import streamlit as st
+
+    st.session_state[KEY] = st.query_params[KEY] = st.session_state[SWITCH]
