@@ -28,12 +28,30 @@ import torch.nn.functional as F
 from gan.checkpoint import FORMAT, CheckpointError, check_directions, load_generator, read_weights_only, save_atomic
 from gan.limits import LimitError, check_tensors, on_meta
 from gan.data import DataError, find_images, load_square, to_unit_range
+from gan.i18n import N_, _
 from gan.models import Generator
 from gan.sample import latents
 
 ATTR_FILE = "list_attr_celeba.txt"
 KEY_ATTRIBUTES = ("Smiling", "Male", "Young", "Eyeglasses", "Blond_Hair")
 DIRECTION_ATTRIBUTES = KEY_ATTRIBUTES + ("Black_Hair", "Bangs", "Heavy_Makeup", "Mouth_Slightly_Open")
+# The 40 CelebA attributes as the pages show them: in English their own names, so that they match the data set's
+# files; in other languages translated (attribute_label). The names in files and directions stay these keys.
+CELEBA_ATTRIBUTES = (
+    N_("5_o_Clock_Shadow"), N_("Arched_Eyebrows"), N_("Attractive"), N_("Bags_Under_Eyes"), N_("Bald"),
+    N_("Bangs"), N_("Big_Lips"), N_("Big_Nose"), N_("Black_Hair"), N_("Blond_Hair"), N_("Blurry"),
+    N_("Brown_Hair"), N_("Bushy_Eyebrows"), N_("Chubby"), N_("Double_Chin"), N_("Eyeglasses"), N_("Goatee"),
+    N_("Gray_Hair"), N_("Heavy_Makeup"), N_("High_Cheekbones"), N_("Male"), N_("Mouth_Slightly_Open"),
+    N_("Mustache"), N_("Narrow_Eyes"), N_("No_Beard"), N_("Oval_Face"), N_("Pale_Skin"), N_("Pointy_Nose"),
+    N_("Receding_Hairline"), N_("Rosy_Cheeks"), N_("Sideburns"), N_("Smiling"), N_("Straight_Hair"),
+    N_("Wavy_Hair"), N_("Wearing_Earrings"), N_("Wearing_Hat"), N_("Wearing_Lipstick"), N_("Wearing_Necklace"),
+    N_("Wearing_Necktie"), N_("Young"),
+)
+
+
+def attribute_label(name: str) -> str:
+    """An attribute's name as shown, in the session's language; a name CelebA lacks (an uploaded file's) as it is."""
+    return _(name) if name in CELEBA_ATTRIBUTES else name
 
 
 class AttributeNet(nn.Module):
@@ -176,18 +194,20 @@ def load_classifier(path: str | Path) -> AttributeNet:
     """
     ckpt = read_weights_only(path, "classifier")
     if not isinstance(ckpt, dict) or ckpt.get("kind") != "attribute_classifier":
-        raise CheckpointError(f"{path} is not an attribute classifier (kind 'attribute_classifier')")
+        raise CheckpointError(_("{path} is not an attribute classifier (kind 'attribute_classifier')").format(
+            path=path))
     try:
         names, widths, size = ckpt["attributes"], tuple(ckpt["arch"]["widths"]), ckpt["arch"]["image_size"]
         if not all(isinstance(n, str) for n in names) or not 0 < len(names) <= 1000:
-            raise LimitError("its attribute names are not 1 to 1,000 strings")
+            raise LimitError(_("its attribute names are not 1 to 1,000 strings"))
         meta = on_meta(lambda: AttributeNet(names, widths, size), (1, 3, size, size), "classifier")
         check_tensors(meta.state_dict(), ckpt["state_dict"], "classifier")
     except LimitError as e:
-        raise CheckpointError(f"{path} cannot be used: {e}") from None
+        raise CheckpointError(_("{name} cannot be used: {error}").format(name=path, error=e)) from None
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError) as e:
-        raise CheckpointError(f"{path}: classifier weights do not match its description: "
-                              f"{type(e).__name__} {str(e).splitlines()[0] if str(e) else ''}") from None
+        detail = str(e).splitlines()[0] if str(e) else ""
+        raise CheckpointError(_("{path}: classifier weights do not match its description: {error}").format(
+            path=path, error=f"{type(e).__name__} {detail}")) from None
     net = AttributeNet(names, widths, size)
     net.load_state_dict(ckpt["state_dict"])
     net.metrics = ckpt.get("metrics", {})
@@ -262,7 +282,7 @@ def load_directions(ckpt: dict) -> dict | None:
     try:
         check_directions(ckpt)
     except LimitError as e:
-        raise CheckpointError(f"checkpoint directions are unusable: {e}") from None
+        raise CheckpointError(_("checkpoint directions are unusable: {error}").format(error=e)) from None
     d = ckpt["directions"]
     return {**d, "names": list(d["names"]), "vectors": d["vectors"].float(), "t": d["t"].float(),
             "scores": d["scores"].float()}
@@ -305,7 +325,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> None:
 
 
 def cmd_fit_directions(args: argparse.Namespace) -> None:
-    g, _ = load_generator(args.checkpoint)
+    g, _meta = load_generator(args.checkpoint)
     classifier = load_classifier(args.classifier)
     unknown = [a for a in args.attributes if a not in classifier.names]
     if unknown:

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import torch
 
-from gan.limits import LimitError, check_tensors, on_meta
+from gan.i18n import _
+from gan.limits import LimitError, check_tensors, on_meta, what_label
 from gan.models import Discriminator, Generator, ModelConfig, default_widths
 
 FORMAT = "gan-lab/1"
@@ -87,30 +88,33 @@ def check_container(source: Source, name: str) -> None:
             directory = end[zipfile._ECD_SIZE] if end else 0
             records = zipfile.ZipFile(f).infolist() if directory <= MAX_DIRECTORY_BYTES else []
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise CheckpointError(f"{name} is not a readable weights-only PyTorch file: it is not in torch.save's "
-                              f"zip format (corrupt, truncated, or a plain pickle that may carry code) and was "
-                              f"refused unread") from None
+        raise CheckpointError(_("{name} is not a readable weights-only PyTorch file: it is not in torch.save's "
+                                "zip format (corrupt, truncated, or a plain pickle that may carry code) and was "
+                                "refused unread").format(name=name)) from None
     if directory > MAX_DIRECTORY_BYTES:
-        raise CheckpointError(f"{name} lists {directory:,} bytes of zip records (ours list a few KB, at most "
-                              f"{MAX_DIRECTORY_BYTES:,}); refused unread")
+        raise CheckpointError(_("{name} lists {size:,} bytes of zip records (ours list a few KB, at most "
+                                "{limit:,}); refused unread").format(name=name, size=directory,
+                                                                     limit=MAX_DIRECTORY_BYTES))
     if any(r.compress_type != zipfile.ZIP_STORED for r in records):
-        raise CheckpointError(f"{name} has compressed records, which torch.save never writes; refused unread")
+        raise CheckpointError(_("{name} has compressed records, which torch.save never writes; refused unread")
+                              .format(name=name))
     pickles = [r for r in records if r.filename.endswith("/data.pkl")]
     if len(pickles) != 1 or pickles[0].file_size > MAX_PICKLE_BYTES:
         size = pickles[0].file_size if len(pickles) == 1 else 0
-        raise CheckpointError(f"{name} is not a checkpoint of ours: {len(pickles)} pickle record(s) of {size:,} "
-                              f"bytes (at most one of {MAX_PICKLE_BYTES:,}); refused unread")
+        raise CheckpointError(_("{name} is not a checkpoint of ours: {count} pickle record(s) of {size:,} bytes "
+                                "(at most one of {limit:,}); refused unread").format(
+            name=name, count=len(pickles), size=size, limit=MAX_PICKLE_BYTES))
 
 
 def read_weights_only(source: Source, what: str = "checkpoint") -> object:
     """torch.load(source, weights_only=True) on the CPU; every way it can fail becomes one CheckpointError."""
-    name = "the uploaded file" if isinstance(source, bytes) else str(source)
+    name = _("the uploaded file") if isinstance(source, bytes) else str(source)
     if not isinstance(source, bytes):
         source = Path(source)
         if source.is_dir():
-            raise CheckpointError(f"{source} is a folder, not a {what} file")
+            raise CheckpointError(_("{path} is a folder, not a {what} file").format(path=source, what=what_label(what)))
         if not source.is_file():
-            raise CheckpointError(f"{what} not found: {source}")
+            raise CheckpointError(_("{what} not found: {path}").format(what=what_label(what), path=source))
     check_container(source, name)
     try:
         with warnings.catch_warnings():  # torch warns about old pickle protocols before it refuses a file
@@ -118,13 +122,13 @@ def read_weights_only(source: Source, what: str = "checkpoint") -> object:
             f = io.BytesIO(source) if isinstance(source, bytes) else source
             return torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # the weights-only unpickler cannot tell garbage from a pickle carrying code
-        raise CheckpointError(f"{name} is not a readable weights-only PyTorch file: it is corrupt, or it holds "
-                              f"objects other than tensors and plain values (code, custom classes) and was "
-                              f"refused unread") from None
+        raise CheckpointError(_("{name} is not a readable weights-only PyTorch file: it is corrupt, or it holds "
+                                "objects other than tensors and plain values (code, custom classes) and was "
+                                "refused unread").format(name=name)) from None
     except Exception as e:  # a corrupt file can fail in any way while it is parsed
         detail = str(e).splitlines()[0] if str(e) else ""
-        raise CheckpointError(f"{name} is not a readable PyTorch file (corrupt or truncated?): "
-                              f"{type(e).__name__} {detail}".rstrip()) from None
+        raise CheckpointError(_("{name} is not a readable PyTorch file (corrupt or truncated?): {error}").format(
+            name=name, error=f"{type(e).__name__} {detail}".rstrip())) from None
 
 
 def check_args(args: dict, cfg: ModelConfig) -> None:
@@ -138,7 +142,7 @@ def check_args(args: dict, cfg: ModelConfig) -> None:
     defaults = {"g_widths": g_default, "d_widths": d_default}
     given = {k: tuple(args[k] or defaults[k]) if k in defaults else args[k] for k in wanted if k in args}
     if given != {k: wanted[k] for k in given}:
-        raise LimitError(f"its training flags describe another model than its config: {given}")
+        raise LimitError(_("its training flags describe another model than its config: {flags}").format(flags=given))
 
 
 def check_optimizer(state: dict, model: torch.nn.Module, what: str) -> None:
@@ -146,14 +150,16 @@ def check_optimizer(state: dict, model: torch.nn.Module, what: str) -> None:
     shapes = [p.shape for p in model.parameters()]
     per_param = state.get("state")
     if not isinstance(per_param, dict) or not isinstance(state.get("param_groups"), list):
-        raise LimitError(f"its {what} optimizer state is malformed")
+        raise LimitError(_("its {what} optimizer state is malformed").format(what=what_label(what)))
     for index, entry in per_param.items():
         if not isinstance(index, int) or not 0 <= index < len(shapes) or not isinstance(entry, dict):
-            raise LimitError(f"its {what} optimizer state names parameter {index!r}, which the model lacks")
+            raise LimitError(_("its {what} optimizer state names parameter {index}, which the model lacks").format(
+                what=what_label(what), index=repr(index)))
         for key, v in entry.items():
             if isinstance(v, torch.Tensor) and v.numel() != 1 and v.shape != shapes[index]:
-                raise LimitError(f"its {what} optimizer's {key!r} of parameter {index} is {tuple(v.shape)}; "
-                                 f"the parameter is {tuple(shapes[index])}")
+                raise LimitError(_("its {what} optimizer's {key} of parameter {index} is {shape}; the parameter is "
+                                   "{expected}").format(what=what_label(what), key=repr(key), index=index,
+                                                        shape=tuple(v.shape), expected=tuple(shapes[index])))
 
 
 def check_directions(ckpt: dict) -> None:
@@ -167,13 +173,13 @@ def check_directions(ckpt: dict) -> None:
     try:
         k, shapes = len(d["names"]), tuple(tuple(d[key].shape) for key in ("vectors", "t", "scores"))
     except (KeyError, AttributeError, TypeError) as e:
-        raise LimitError(f"its directions are malformed: missing or wrong {e}") from None
+        raise LimitError(_("its directions are malformed: missing or wrong {error}").format(error=e)) from None
     latent, (vectors, t, scores) = ckpt["config"]["latent"], shapes
     if not 1 <= k <= 64 or not all(isinstance(n, str) for n in d["names"]):
-        raise LimitError(f"its directions need 1 to 64 names, each a string; it has {k}")
+        raise LimitError(_("its directions need 1 to 64 names, each a string; it has {count}").format(count=k))
     if vectors != (k, latent) or len(t) != 1 or not 1 <= t[0] <= 100 or scores != (k, t[0]):
-        raise LimitError(f"its directions have shapes {shapes}; expected ({k}, {latent}), (T,) with T <= 100, "
-                         f"and ({k}, T)")
+        raise LimitError(_("its directions have shapes {shapes}; expected ({k}, {latent}), (T,) with T <= 100, "
+                           "and ({k}, T)").format(shapes=shapes, k=k, latent=latent))
 
 
 def check_networks(ckpt: dict) -> None:
@@ -193,25 +199,29 @@ def check_networks(ckpt: dict) -> None:
 
 def load_checkpoint(source: Source, kinds: tuple[str, ...] = ("train", "generator")) -> dict:
     """Load and validate a checkpoint dict with weights_only=True; CheckpointError on anything wrong."""
-    name = "the uploaded file" if isinstance(source, bytes) else str(source)
+    name = _("the uploaded file") if isinstance(source, bytes) else str(source)
     ckpt = read_weights_only(source)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{name} is not a gan-lab checkpoint (expected format {FORMAT!r})")
+        raise CheckpointError(_("{name} is not a gan-lab checkpoint (expected format {format})").format(
+            name=name, format=repr(FORMAT)))
     if ckpt.get("kind") not in kinds:
-        raise CheckpointError(f"{name} is a {ckpt.get('kind')!r} checkpoint; expected one of {kinds}")
+        raise CheckpointError(_("{name} is a {kind} checkpoint; expected one of {kinds}").format(
+            name=name, kind=repr(ckpt.get("kind")), kinds=kinds))
     for key, kind in REQUIRED[ckpt["kind"]].items():
         if not isinstance(ckpt.get(key), kind):
-            raise CheckpointError(f"{name} is damaged: its {key!r} is missing or not a {kind.__name__}")
+            raise CheckpointError(_("{name} is damaged: its {key} is missing or not a {type}").format(
+                name=name, key=repr(key), type=kind.__name__))
     try:
         ckpt["model_config"] = ModelConfig(**ckpt["config"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{name} has an invalid model config: {e}") from None
+        raise CheckpointError(_("{name} has an invalid model config: {error}").format(name=name, error=e)) from None
     try:
         check_networks(ckpt)
     except LimitError as e:
-        raise CheckpointError(f"{name} cannot be used: {e}") from None
+        raise CheckpointError(_("{name} cannot be used: {error}").format(name=name, error=e)) from None
     except (TypeError, ValueError, RuntimeError, OverflowError, IndexError) as e:  # sizes no network can have
-        raise CheckpointError(f"{name} has an invalid model config: {type(e).__name__} {e}") from None
+        raise CheckpointError(_("{name} has an invalid model config: {error}").format(
+            name=name, error=f"{type(e).__name__} {e}")) from None
     return ckpt
 
 

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gan.i18n import _
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 CACHE_DIR = Path(os.environ.get("GAN_CACHE", Path.home() / ".cache" / "gan_lab"))
 
@@ -50,12 +52,12 @@ def find_images(root: str | Path) -> list[Path]:
     """All image files under root (recursively), or the CelebA train split; raises DataError if none."""
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"data folder not found: {root}")
+        raise DataError(_("data folder not found: {path}").format(path=root))
     files = celeba_split_files(root)
     if files is None:
         files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
     if not files:
-        raise DataError(f"no images (.jpg, .png, .bmp, .webp) found in {root}")
+        raise DataError(_("no images (.jpg, .png, .bmp, .webp) found in {path}").format(path=root))
     return files
 
 

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from gan.attributes import auc
 from gan.checkpoint import FORMAT, CheckpointError, load_generator, read_weights_only, save_atomic
 from gan.data import DataError, load_dataset, load_square, to_unit_range
+from gan.i18n import _
 from gan.limits import LimitError, check_tensors, on_meta
 from gan.models import Discriminator, Generator, ModelConfig, count_params, default_widths, init_weights
 from gan.sample import DEFAULT_RUN, default_checkpoint, generate, grid, latents
@@ -40,15 +41,16 @@ def load_discriminator(path: str | Path = DEFAULT_FILE) -> tuple[Discriminator, 
     """The discriminator of a file saved by `train`, float32 in eval mode, and its dict; CheckpointError if unusable."""
     ckpt = read_weights_only(path, "discriminator")
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or ckpt.get("kind") != "discriminator":
-        raise CheckpointError(f"{path} is not a gan-lab discriminator (kind 'discriminator')")
+        raise CheckpointError(_("{path} is not a gan-lab discriminator (kind 'discriminator')").format(path=path))
     try:
         cfg = ModelConfig(**ckpt["config"])
         meta = on_meta(lambda: Discriminator(cfg), (1, 3, cfg.image_size, cfg.image_size), "discriminator")
         check_tensors(meta.state_dict(), ckpt["d"], "discriminator")
     except LimitError as e:
-        raise CheckpointError(f"{path} cannot be used: {e}") from None
+        raise CheckpointError(_("{name} cannot be used: {error}").format(name=path, error=e)) from None
     except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, IndexError) as e:
-        raise CheckpointError(f"{path} has an invalid discriminator config: {type(e).__name__} {e}") from None
+        raise CheckpointError(_("{path} has an invalid discriminator config: {error}").format(
+            path=path, error=f"{type(e).__name__} {e}")) from None
     d = Discriminator(cfg)
     d.load_state_dict({k: v.float() for k, v in ckpt["d"].items()})
     return d.eval(), ckpt
@@ -76,7 +78,7 @@ def mixed_round(photos: list[Path], g: Generator, k: int, seed: int) -> tuple[np
     picked = [load_square(photos[i], g.cfg.image_size) for i in rng.choice(len(photos), min(k, len(photos)), False)]
     real = [p for p in picked if p is not None]
     if not real:
-        raise DataError("none of the photos drawn for this round could be read")
+        raise DataError(_("none of the photos drawn for this round could be read"))
     fake = generate(g, latents(len(real), seed, g.cfg.latent))
     order = rng.permutation(2 * len(real))
     return np.concatenate([np.stack(real), fake])[order], (order < len(real))
@@ -128,7 +130,7 @@ def held_out(d: Discriminator, g: Generator, real: torch.Tensor, seed: int = 10_
 
 def cmd_train(args: argparse.Namespace) -> None:
     checkpoint = Path(args.checkpoint or default_checkpoint())
-    g, _ = load_generator(checkpoint)
+    g, _meta = load_generator(checkpoint)
     g.requires_grad_(False)
     real = load_dataset(args.data, g.cfg.image_size).images
     d, cfg, steps = train(g, real, args.minutes, args.batch_size, args.lr, args.fakes, args.seed)
@@ -143,8 +145,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_rank(args: argparse.Namespace) -> None:
-    g, _ = load_generator(args.checkpoint or default_checkpoint())
-    d, _ = load_discriminator(args.discriminator)
+    g, _meta = load_generator(args.checkpoint or default_checkpoint())
+    d, _d_meta = load_discriminator(args.discriminator)
     ranked, s = rank(d, generate(g, latents(args.n, args.seed, g.cfg.latent)))
     print(f"D's scores, most real first: {', '.join(f'{float(x):+.2f}' for x in s)}")
     if args.grid:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from gan.i18n import N_, _
+
 MAX_PARAMS = 50_000_000
 MAX_MULTIPLY_ADDS = 3_000_000_000  # per image
 MAX_ACTIVATION = 1_000_000  # elements of the largest layer output, per image
@@ -31,6 +33,16 @@ class LimitError(ValueError):
     """A network or tensor a file describes that is too large or does not match; the message says why."""
 
 
+# What a file holds, as the messages name it (the `what` of the checks), translated where a message is made.
+WHAT = {"generator": N_("generator"), "discriminator": N_("discriminator"), "classifier": N_("classifier"),
+        "checkpoint": N_("checkpoint")}
+
+
+def what_label(what: str) -> str:
+    """`what` in the session's language ("generator" -> "генератор"); an unknown one as it is."""
+    return _(WHAT[what]) if what in WHAT else what
+
+
 @dataclass(frozen=True)
 class Cost:
     params: int
@@ -38,8 +50,9 @@ class Cost:
     activation: int  # elements of the largest layer output, per image
 
     def __str__(self) -> str:
-        return (f"{self.params / 1e6:.2f} M parameters, {self.multiply_adds / 1e6:.0f} M multiply-adds and "
-                f"{self.activation / 1e6:.2f} M activations per image")
+        return _("{params:.2f} M parameters, {multiply_adds:.0f} M multiply-adds and {activation:.2f} M "
+                 "activations per image").format(params=self.params / 1e6, multiply_adds=self.multiply_adds / 1e6,
+                                                 activation=self.activation / 1e6)
 
 
 def layer_multiply_adds(m: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
@@ -79,9 +92,11 @@ def cost(model: nn.Module, example: torch.Tensor) -> Cost:
 def check_cost(c: Cost, what: str) -> None:
     """LimitError if a network costs more than the limits allow."""
     if c.params > MAX_PARAMS or c.multiply_adds > MAX_MULTIPLY_ADDS or c.activation > MAX_ACTIVATION:
-        raise LimitError(f"its {what} would have {c}; the limits are {MAX_PARAMS / 1e6:.0f} M parameters, "
-                         f"{MAX_MULTIPLY_ADDS / 1e9:.0f} G multiply-adds and {MAX_ACTIVATION / 1e6:.0f} M "
-                         f"activations per image (gan/limits.py). Refused before building it")
+        raise LimitError(_("its {what} would have {cost}; the limits are {params:.0f} M parameters, "
+                           "{multiply_adds:.0f} G multiply-adds and {activation:.0f} M activations per image "
+                           "(gan/limits.py). Refused before building it").format(
+            what=what_label(what), cost=c, params=MAX_PARAMS / 1e6, multiply_adds=MAX_MULTIPLY_ADDS / 1e9,
+            activation=MAX_ACTIVATION / 1e6))
 
 
 def on_meta(build: Callable[[], nn.Module], example_shape: tuple[int, ...], what: str) -> nn.Module:
@@ -98,15 +113,17 @@ def check_tensors(reference: dict[str, torch.Tensor], state: object, what: str) 
     Non-finite values (NaN, inf) are refused: they come from a diverged run, whose faces are blank.
     """
     if not isinstance(state, dict):
-        raise LimitError(f"its {what} weights are not a dict of tensors")
+        raise LimitError(_("its {what} weights are not a dict of tensors").format(what=what_label(what)))
     missing, unexpected = sorted(set(reference) - set(state)), sorted(set(state) - set(reference))
     if missing or unexpected:
-        raise LimitError(f"its {what} weights do not match its config: missing {missing[:3]}, "
-                         f"unexpected {unexpected[:3]}")
+        raise LimitError(_("its {what} weights do not match its config: missing {missing}, unexpected {unexpected}")
+                         .format(what=what_label(what), missing=missing[:3], unexpected=unexpected[:3]))
     for key, ref in reference.items():
         v = state[key]
         if not isinstance(v, torch.Tensor) or v.shape != ref.shape or v.is_floating_point() != ref.is_floating_point():
             got = f"{tuple(v.shape)} {v.dtype}" if isinstance(v, torch.Tensor) else type(v).__name__
-            raise LimitError(f"its {what} weight {key!r} is {got}; its config needs {tuple(ref.shape)} {ref.dtype}")
+            raise LimitError(_("its {what} weight {key} is {got}; its config needs {shape} {dtype}").format(
+                what=what_label(what), key=repr(key), got=got, shape=tuple(ref.shape), dtype=ref.dtype))
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            raise LimitError(f"its {what} weight {key!r} holds NaN or infinite values (a diverged run?)")
+            raise LimitError(_("its {what} weight {key} holds NaN or infinite values (a diverged run?)").format(
+                what=what_label(what), key=repr(key)))

@@ -33,6 +33,7 @@ from PIL import Image
 from gan.attributes import AttributeNet, load_classifier
 from gan.checkpoint import CheckpointError, load_generator
 from gan.data import find_images, load_square
+from gan.i18n import _
 from gan.models import Generator
 from gan.sample import CHECKPOINTS, default_checkpoint, generate, grid, latents
 
@@ -56,18 +57,19 @@ def real_photos() -> list[Path]:
 
 def read_photo(source: str | Path | bytes, size: int) -> torch.Tensor:
     """The photo as the generator would draw it: (1, 3, size, size) in [-1, 1], centre-cropped and resized."""
-    name = "the uploaded image" if isinstance(source, bytes) else str(source)
+    name = _("the uploaded image") if isinstance(source, bytes) else str(source)
     opened = (lambda: io.BytesIO(source)) if isinstance(source, bytes) else (lambda: source)
     try:
         with Image.open(opened()) as im:  # reads the header only
             pixels = im.width * im.height
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise PhotoError(f"{name} is not a readable image") from None
+        raise PhotoError(_("{name} is not a readable image").format(name=name)) from None
     if pixels > MAX_PIXELS:
-        raise PhotoError(f"{name} has {pixels / 1e6:.0f} M pixels; the limit is {MAX_PIXELS / 1e6:.0f} M")
+        raise PhotoError(_("{name} has {pixels:.0f} M pixels; the limit is {limit:.0f} M").format(
+            name=name, pixels=pixels / 1e6, limit=MAX_PIXELS / 1e6))
     array = load_square(opened(), size)
     if array is None:
-        raise PhotoError(f"{name} is not a readable image")
+        raise PhotoError(_("{name} is not a readable image").format(name=name))
     return torch.from_numpy(array.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
 
 
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--steps and --starts must be >= 1")
     torch.set_num_threads(args.threads)
     try:
-        g, _ = load_generator(args.checkpoint or default_checkpoint())
+        g, _meta = load_generator(args.checkpoint or default_checkpoint())
         classifier = load_classifier(args.classifier)
         target = read_photo(args.image, g.cfg.image_size)
     except (CheckpointError, PhotoError) as e:

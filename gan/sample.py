@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gan.i18n import _
 from gan.checkpoint import CheckpointError, load_generator
 from gan.models import Generator, ModelConfig
 
@@ -36,8 +37,8 @@ def default_checkpoint() -> Path:
     """The best shipped generator: the last snapshot of the default run."""
     snaps = run_snapshots()
     if not snaps:
-        raise CheckpointError(f"no shipped checkpoint in {DEFAULT_RUN}; train one with `python -m gan.train` "
-                              f"and pass --checkpoint RUN_DIR/checkpoint.pt")
+        raise CheckpointError(_("no shipped checkpoint in {path}; train one with `python -m gan.train` and pass "
+                                "--checkpoint RUN_DIR/checkpoint.pt").format(path=DEFAULT_RUN))
     return snaps[-1]
 
 
@@ -132,7 +133,7 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps: int, mode: str = "slerp
 
 def grid(images: np.ndarray, nrow: int | None = None, pad: int = 2) -> Image.Image:
     """Tile (n, H, W, 3) uint8 images into one picture with white padding."""
-    n, h, w, _ = images.shape
+    n, h, w, _channels = images.shape
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)
     canvas = np.full((rows * (h + pad) + pad, nrow * (w + pad) + pad, 3), 255, np.uint8)

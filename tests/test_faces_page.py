@@ -15,10 +15,25 @@ from conftest import ROOT
 PAGE = str(ROOT / "pages" / "3_Faces.py")
 
 
-def run_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300).run()
+def run_page(lang: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    if lang:
+        at.session_state["lang"] = lang
+    at.run()
     assert not at.exception, at.exception
     return at
+
+
+def prose(at: AppTest) -> list[str]:
+    """What the page says in sentences: title, headers, markdown, captions, notes (main area and sidebar)."""
+    kinds = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
+    return [el.value for kind in kinds for el in at.get(kind)]
+
+
+def cyrillic(text: str) -> float:
+    """The share of text's letters that are Cyrillic (0 when it has none)."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("\u0400" <= c <= "\u04ff" for c in letters) / max(1, len(letters))
 
 
 @pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
@@ -133,3 +148,62 @@ def test_the_discriminator_ranks_faces_and_plays_a_real_or_fake_round(tmp_path: 
     assert sum(c.startswith(("real ·", "fake ·")) for c in captions(at)) == 12
     next(b for b in at.button if b.label == "New round").click().run()
     assert not at.success and at.session_state["round"] == 1
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_page_speaks_the_sessions_language(lang):
+    at = run_page(lang)
+    said = prose(at) + [t.label for t in at.tabs]
+    labels = [w.label for kind in ("slider", "number_input", "selectbox", "radio", "select_slider", "button")
+              for w in at.get(kind)]
+    shown = captions(at) + labels
+    if lang == "ru":
+        assert cyrillic(" ".join(prose(at))) >= 0.7, prose(at)
+        assert all(cyrillic(t.label) > 0.5 for t in at.tabs), [t.label for t in at.tabs]
+        assert all(cyrillic(label) > 0 for label in labels), labels
+        assert any("энергии первого слоя" in c for c in shown)  # SeFa strips
+        attribute = at.selectbox(key="attr_name")
+        attribute.select_index(attribute.options.index("Мужской пол")).run()
+        assert at.session_state["attr_name"] == "Male"  # the value stays the English key
+        assert not at.exception and not at.error
+        assert any(c.startswith("Мужской пол, t =") for c in captions(at))
+    else:
+        assert not [t for t in said + shown if cyrillic(t)], [t for t in said + shown if cyrillic(t)]
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_switching_the_language_keeps_the_widgets_values():
+    at = run_page("en")
+    at.number_input(key="grid_seed").set_value(5)
+    at.selectbox(key="attr_name").set_value("Male")
+    at.slider(key="sefa_top").set_value(3).run()
+    at.session_state["lang"] = "ru"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="grid_seed").value == 5 and at.selectbox(key="attr_name").value == "Male"
+    assert at.slider(key="sefa_top").value == 3 and at.title[0].value == "Лица"
+
+
+def test_a_broken_checkpoint_is_refused_in_russian(tmp_path: Path, monkeypatch):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "step_0000001.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path)
+    at = run_page("ru")
+    assert at.error[0].value.startswith("Этот файл нельзя использовать:"), at.error[0].value
+    assert "не читается как файл PyTorch" in at.error[0].value
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_a_crafted_upload_is_refused_in_russian(tmp_path: Path, monkeypatch):
+    crafted = torch.load(gan.sample.default_checkpoint(), weights_only=True)
+    crafted["config"]["g_widths"] = [400_000, 128, 64, 32, 16]
+    buf = io.BytesIO()
+    torch.save(crafted, buf)
+    monkeypatch.setattr(gan.sample, "CHECKPOINTS", tmp_path / "empty")  # nothing shipped: only the upload to load
+    at = run_page("ru")
+    assert "python -m gan.train" in at.info[0].value and cyrillic(at.info[0].value) > 0.5
+    at.sidebar.file_uploader[0].set_value(("huge.pt", buf.getvalue(), "application/octet-stream")).run()
+    error = at.error[0].value
+    assert "загруженный файл нельзя использовать: генератор из файла имел бы" in error, error
+    assert "пределы — 50 млн параметров" in error and cyrillic(error) > 0.7
