@@ -116,8 +116,9 @@ class Session:
         self.states[w.id] = WidgetState(id=w.id, int_value=value)
         await self.rerun(fragment=w.fragment)
 
-    async def click(self, label: str) -> None:
-        w = self.widgets[label]
+    async def click(self, name: str) -> None:
+        """Press a button, found by its key if the page gave it one, else by its label."""
+        w = self.widgets[name]
         await self.rerun(fragment=w.fragment, extra=(WidgetState(id=w.id, trigger_value=True),))
 
     async def until(self, predicate: Callable[[], bool], seconds: float) -> None:
@@ -277,7 +278,7 @@ async def recovery(s: Session, steps: int, seconds: float, out: Timings) -> None
     await s.set_int("steps", steps)
     await s.until(lambda: s.finished > done, 300)
     since, start = len(s.charts), time.perf_counter()
-    await s.click("Start")
+    await s.click("start")
     await s.until(lambda: chart_updates(s, since), 300)
     first = chart_updates(s, since)[0]
     out.first_chart.append(first - start)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from gan.i18n import _
+from gan.i18n import _, number
 from gan.limits import LimitError, check_tensors, on_meta, what_label
 from gan.models import Discriminator, Generator, ModelConfig, default_widths
 
@@ -92,18 +92,18 @@ def check_container(source: Source, name: str) -> None:
                                 "zip format (corrupt, truncated, or a plain pickle that may carry code) and was "
                                 "refused unread").format(name=name)) from None
     if directory > MAX_DIRECTORY_BYTES:
-        raise CheckpointError(_("{name} lists {size:,} bytes of zip records (ours list a few KB, at most "
-                                "{limit:,}); refused unread").format(name=name, size=directory,
-                                                                     limit=MAX_DIRECTORY_BYTES))
+        raise CheckpointError(_("{name} lists {size} bytes of zip records (ours list a few KB, at most "
+                                "{limit}); refused unread").format(name=name, size=number(directory),
+                                                                   limit=number(MAX_DIRECTORY_BYTES)))
     if any(r.compress_type != zipfile.ZIP_STORED for r in records):
         raise CheckpointError(_("{name} has compressed records, which torch.save never writes; refused unread")
                               .format(name=name))
     pickles = [r for r in records if r.filename.endswith("/data.pkl")]
     if len(pickles) != 1 or pickles[0].file_size > MAX_PICKLE_BYTES:
         size = pickles[0].file_size if len(pickles) == 1 else 0
-        raise CheckpointError(_("{name} is not a checkpoint of ours: {count} pickle record(s) of {size:,} bytes "
-                                "(at most one of {limit:,}); refused unread").format(
-            name=name, count=len(pickles), size=size, limit=MAX_PICKLE_BYTES))
+        raise CheckpointError(_("{name} is not a checkpoint of ours: {count} pickle record(s) of {size} bytes "
+                                "(at most one of {limit}); refused unread").format(
+            name=name, count=len(pickles), size=number(size), limit=number(MAX_PICKLE_BYTES)))
 
 
 def read_weights_only(source: Source, what: str = "checkpoint") -> object:

@@ -20,7 +20,7 @@ from gan.checkpoint import CheckpointError, Source, load_generator
 from gan.data import DataError
 from gan.discriminator import load_discriminator, mixed_round, rank, scores
 from gan.face_charts import cosine_chart, error_chart, score_chart
-from gan.i18n import N_, _, ngettext
+from gan.i18n import N_, _, ngettext, number
 from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
 from gan.sample import (CHECKPOINTS, generate, gif_bytes, grid, interpolate, latents, progress_run, seed_latent,
                         shipped_runs, shipped_scores)
@@ -103,14 +103,14 @@ def uploaded_file() -> tuple[str, bytes] | None:
     return hashlib.sha256(data).hexdigest(), data
 
 
-def number(metadata: object, key: str) -> float:
+def metric(metadata: object, key: str) -> float:
     """metadata[key] if it is a number, else 0: an uploaded file's metadata is whatever its author wrote."""
     value = metadata.get(key) if isinstance(metadata, dict) else None
     return value if isinstance(value, (int, float)) else 0
 
 
 def label(path: Path, run: str) -> str:
-    return _("{run} · step {step:,}").format(run=run, step=int(path.stem.split("_")[1]))
+    return _("{run} · step {step}").format(run=run, step=number(int(path.stem.split("_")[1])))
 
 
 st.title(_("Faces"))
@@ -141,9 +141,9 @@ except CheckpointError as e:
 key = (str(path), path.stat().st_mtime) if path else ("upload", upload[0])
 labels = [attribute_label(name) for name in directions["names"]] if directions else []  # as shown
 shown_names = dict(zip(directions["names"], labels)) if directions else {}  # a format_func (see shown_choices)
-seen, params = number(meta["metrics"], "images_seen"), number(meta["metrics"], "params_g")
-st.sidebar.caption(_("{size}px, latent {latent}, step {step:,}, {seen:.1f}M images seen, G {params:.1f}M params")
-                   .format(size=meta["config"]["image_size"], latent=meta["config"]["latent"], step=meta["step"],
+seen, params = metric(meta["metrics"], "images_seen"), metric(meta["metrics"], "params_g")
+st.sidebar.caption(_("{size}px, latent {latent}, step {step}, {seen:.1f}M images seen, G {params:.1f}M params")
+                   .format(size=meta["config"]["image_size"], latent=meta["config"]["latent"], step=number(meta["step"]),
                            seen=seen / 1e6, params=params / 1e6))
 measured = shipped_scores(path) if path else None
 if measured:
@@ -211,10 +211,10 @@ def progress_tab() -> None:
     for snap in snaps:
         s_g, s_meta, _directions = loaded(snap)
         imgs = sample((str(snap), snap.stat().st_mtime), s_g, 8, int(seed), 1.0)
-        seen = int(number(s_meta["metrics"], "images_seen"))
-        st.image(grid(imgs, nrow=8), caption=ngettext("step {step:,} · {seen:,} image seen",
-                                                      "step {step:,} · {seen:,} images seen", seen)
-                 .format(step=s_meta["step"], seen=seen))
+        seen = int(metric(s_meta["metrics"], "images_seen"))
+        st.image(grid(imgs, nrow=8), caption=ngettext("step {step} · {seen} image seen",
+                                                      "step {step} · {seen} images seen", seen)
+                 .format(step=number(s_meta["step"]), seen=number(seen)))
 
 
 @st.fragment
@@ -304,7 +304,7 @@ def photo_source() -> tuple[str, bytes | Path] | None:
                   "(for example `../shared/data/celeba-test/img_align_celeba`) to pick one of them here.")
                 .format(variable=REAL_IMAGES))
         return None
-    i = st.number_input(_("…or photo number (of {count:,} in `${variable}`)").format(count=len(photos),
+    i = st.number_input(_("…or photo number (of {count} in `${variable}`)").format(count=number(len(photos)),
                                                                                    variable=REAL_IMAGES),
                         0, len(photos) - 1, 0, key="project_photo")
     return photos[int(i)].name, photos[int(i)]

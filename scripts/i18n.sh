@@ -25,6 +25,7 @@ if [[ "${1:-}" != compile ]]; then
     extract gan/locales/gan.pot
     for po in "${CATALOGS[@]}"; do
         msgmerge --quiet --update --backup=none --no-fuzzy-matching --add-location=file "$po" gan/locales/gan.pot
+        msgattrib --no-obsolete -o "$po" "$po"  # a string gone from the code leaves the catalog too
     done
     rm gan/locales/gan.pot
 fi

@@ -117,13 +117,8 @@ def shown_tab(page: Page, name: str) -> Locator:
     return page.get_by_role("tabpanel", name=name)
 
 
-def page_scripts() -> list[Path]:
-    return sorted((ROOT / "pages").glob("*.py"))
-
-
-def nav_label(script: Path) -> str:
-    """The sidebar label Streamlit gives pages/1_Basis_transforms.py: "Basis transforms"."""
-    return script.stem.split("_", 1)[1].replace("_", " ")
+NAV = {"Basis transforms": "Basis_transforms", "Weight recovery": "Weight_recovery", "Faces": "Faces",
+       "Experiments": "Experiments"}  # app.py's sidebar labels and URL paths, home page aside
 
 
 def first_shipped_generator() -> Path:
@@ -141,14 +136,53 @@ def test_home_links_every_page_and_each_opens_cleanly(server: str, page: Page) -
     expect(page.get_by_role("heading", name="GAN lab")).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     title = page.locator("h1").first
-    for script in page_scripts():
+    for label, path in NAV.items():
         previous = title.inner_text()
-        nav.get_by_role("link", name=nav_label(script)).click()
-        expect(page).to_have_url(re.compile(rf"/{script.stem.split('_', 1)[1]}$"))
+        nav.get_by_role("link", name=label).click()
+        expect(page).to_have_url(re.compile(rf"/{path}\?lang=en$"))
         expect(title).not_to_have_text(previous)  # the new page has drawn its own title
         wait_idle(page)
         assert_no_exception(page)
-        save_screenshot(page, f"page_{script.stem}")
+        save_screenshot(page, f"page_{path}")
+
+
+# ------------------------------------------------------------------------------------------ languages
+
+def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(server: str, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ru-RU")
+    page = context.new_page()
+    try:
+        open_page(page, server)
+        expect(page.get_by_role("heading", name="GAN-лаборатория")).to_be_visible()
+        expect(page).to_have_url(re.compile(r"\?lang=ru$"))
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Восстановление весов").click()
+        expect(page.get_by_role("heading", name="Восстановление весов вживую")).to_be_visible()
+        wait_idle(page)
+        save_screenshot(page, "language_ru_weight_recovery")
+        sidebar = page.get_by_test_id("stSidebar")
+        set_number(sidebar.get_by_role("spinbutton", name=re.compile("^Итерации")), 3000)
+        wait_idle(page)
+        page.get_by_role("button", name="Старт").click()
+        expect(page.get_by_text(re.compile(r"Итерация [1-9][\d\u202f]* из 3\u202f000"))).to_be_visible()
+        sidebar.get_by_text("English", exact=True).click()
+        expect(page.get_by_role("heading", name="Weight recovery, live")).to_be_visible()
+        expect(page).to_have_url(re.compile(r"/Weight_recovery\?lang=en$"))
+        header = page.get_by_text(re.compile(r"Iteration [\d,]+ of 3,000"))
+        seen = int(re.search(r"Iteration ([\d,]+)", header.inner_text()).group(1).replace(",", ""))
+        expect(page.get_by_text(re.compile(rf"Iteration (?!{seen:,} )[\d,]+ of 3,000"))).to_be_visible()
+        assert page.get_by_role("button", name="Pause").is_enabled()  # the same run, still training
+        save_screenshot(page, "language_switched_to_en_mid_run")
+        page.get_by_role("button", name="Pause").click()
+        assert_no_exception(page)
+    finally:
+        context.close()
+
+
+def test_a_link_with_lang_ru_opens_the_page_in_russian(server: str, page: Page) -> None:
+    open_page(page, f"{server}/Experiments?lang=ru")
+    expect(page.get_by_role("heading", name="Почему GAN для лиц сходятся или схлопываются")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="Эксперименты")).to_be_visible()
+    assert_no_exception(page)
 
 
 # ------------------------------------------------------------------------------------------ toy GAN
