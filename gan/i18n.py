@@ -5,9 +5,9 @@
     REASONS = {"nan": N_("the losses became NaN")}    # marked here, translated where shown: _(REASONS[k])
     _("{count} faces").format(count=number(26017))     # 26,017 / 26 017
 
-app.py calls `choose_language()` on every script run: `?lang=ru` or `?lang=en` in the URL, else the choice made
-earlier in the session, else the browser's language, else English. It shows the sidebar switch and writes the
-language into the URL, so that a link carries it. Outside a Streamlit session (the command line, the tests of gan/) `_` is English.
+Every page calls `choose_language()` first (gan/navigation.py does): `?lang=ru` or `?lang=en` in the URL, else the
+choice made earlier in the session, else the browser's language, else English. It writes the language into the
+URL, so that a link carries it; `language_switch()` draws the switch. Outside a Streamlit session (the command line, the tests of gan/) `_` is English.
 
 Catalogs: gan/locales/<lang>/LC_MESSAGES/gan.po, compiled to gan.mo by `scripts/i18n.sh` (see README.md).
 """
@@ -71,8 +71,8 @@ def browser_language(locale: str | None) -> str:
 
 
 def choose_language() -> str:
-    """The session's language, shown in the sidebar switch and kept in the URL's `?lang=`; the first time in a
-    session without it, the browser's language."""
+    """The session's language, kept in the URL's `?lang=`: the URL's, else the session's earlier choice, else the
+    browser's. Call it before anything is translated in a script run."""
     import streamlit as st
 
     state = st.session_state
@@ -81,10 +81,17 @@ def choose_language() -> str:
         state[KEY] = asked
     elif state.get(KEY) not in LANGUAGES:
         state[KEY] = browser_language(st.context.locale)
-    st.query_params[KEY] = state[SWITCH] = state[KEY]
-    st.sidebar.segmented_control("Language · Язык", list(LANGUAGES), format_func=LANGUAGES.get, key=SWITCH,
-                                 required=True, on_change=switch_language)
+    st.query_params[KEY] = state[KEY]
     return state[KEY]
+
+
+def language_switch() -> None:
+    """The switch between the languages, where it is called (the sidebar): it keeps the session's state."""
+    import streamlit as st
+
+    st.session_state[SWITCH] = st.session_state[KEY]
+    st.segmented_control("Language · Язык", list(LANGUAGES), format_func=LANGUAGES.get, key=SWITCH, required=True,
+                         on_change=switch_language)
 
 
 def switch_language() -> None:

@@ -2,12 +2,14 @@
 import streamlit as st
 import torch
 
-from gan.i18n import _, language
+from gan.i18n import N_, _, language
+from gan.navigation import open_page
 from gan.serving import configure_torch
 from gan.toy.model import PRESETS, generate, preset_entries
 from gan.toy.plots import basis_figure, matrix_figure, noise_figure, png
 
 configure_torch()
+open_page(N_("Basis transforms"))
 st.title(_("Basis transforms"))
 st.markdown(_(
     "The generator is one 2×2 matrix A applied along every axis of the noise z, viewed as a "

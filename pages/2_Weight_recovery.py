@@ -3,6 +3,7 @@ import streamlit as st
 import torch
 
 from gan.i18n import N_, _, number
+from gan.navigation import open_page
 from gan.serving import LIVE_TRAINING, configure_torch
 from gan.toy.charts import curves, diagram, game
 from gan.toy.live import ENTRY_NAMES, MAX_STEPS, SPEEDS, LiveRun, parse_number
@@ -25,6 +26,7 @@ DIAGRAM_EVERY = 5  # live updates between redraws of the model diagram while tra
 DIAGRAM_HEIGHT = 190  # pixels, fixed: the page below does not jump while it is drawn afresh
 
 configure_torch()
+open_page(N_("Weight recovery"))
 st.title(_("Weight recovery, live"))
 st.markdown(_(
     "Real samples are G_W(z) = tanh((W ⊗ … ⊗ W) z); the generator is G_A with a learnable 2×2 A; an "

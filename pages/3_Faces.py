@@ -21,6 +21,7 @@ from gan.data import DataError
 from gan.discriminator import load_discriminator, mixed_round, rank, scores
 from gan.face_charts import cosine_chart, error_chart, score_chart
 from gan.i18n import N_, _, ngettext, number
+from gan.navigation import open_page
 from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
 from gan.sample import (CHECKPOINTS, generate, gif_bytes, grid, interpolate, latents, progress_run, seed_latent,
                         shipped_runs, shipped_scores)
@@ -113,6 +114,7 @@ def label(path: Path, run: str) -> str:
     return _("{run} · step {step}").format(run=run, step=number(int(path.stem.split("_")[1])))
 
 
+open_page(N_("Faces"))
 st.title(_("Faces"))
 runs = shipped_runs()
 choices = {run: (snaps[-1], run) for run, snaps in runs.items()}

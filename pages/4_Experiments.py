@@ -6,8 +6,10 @@ import streamlit as st
 
 from gan import experiment_results as results
 from gan.experiment_charts import losses_spec, metrics_spec
-from gan.i18n import _, language, number
+from gan.i18n import N_, _, language, number
+from gan.navigation import open_page
 
+open_page(N_("Experiments"))
 st.title(_("Why face GANs converge or collapse"))
 st.markdown(_(
     "The CSPup/CelebA report ran more than 40 experiments to make its GAN converge: learning rates, weight "

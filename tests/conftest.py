@@ -38,3 +38,12 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(gan.data, "CACHE_DIR", cache)
     monkeypatch.setenv("GAN_CACHE", str(cache))
     return cache
+
+
+def page_test(script: str, timeout: float = 120):
+    """An AppTest of pages/<script> as the app serves it, through app.py (the sidebar's page links need it);
+    set its session state or query parameters, then .run() it."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    return at.switch_page(f"pages/{script}")

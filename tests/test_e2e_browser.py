@@ -134,7 +134,7 @@ needs_checkpoints = pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no
 def test_home_links_every_page_and_each_opens_cleanly(server: str, page: Page) -> None:
     open_page(page, server)
     expect(page.get_by_role("heading", name="GAN lab")).to_be_visible()
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = page.get_by_test_id("stSidebar")
     title = page.locator("h1").first
     for label, path in NAV.items():
         previous = title.inner_text()
@@ -155,7 +155,7 @@ def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(serv
         open_page(page, server)
         expect(page.get_by_role("heading", name="GAN-лаборатория")).to_be_visible()
         expect(page).to_have_url(re.compile(r"\?lang=ru$"))
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Восстановление весов").click()
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Восстановление весов").click()
         expect(page.get_by_role("heading", name="Восстановление весов вживую")).to_be_visible()
         wait_idle(page)
         save_screenshot(page, "language_ru_weight_recovery")
@@ -181,7 +181,7 @@ def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(serv
 def test_a_link_with_lang_ru_opens_the_page_in_russian(server: str, page: Page) -> None:
     open_page(page, f"{server}/Experiments?lang=ru")
     expect(page.get_by_role("heading", name="Почему GAN для лиц сходятся или схлопываются")).to_be_visible()
-    expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="Эксперименты")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_role("link", name="Эксперименты")).to_be_visible()
     assert_no_exception(page)
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, TINY_MODEL, make_image_folder
+from conftest import ROOT, TINY_MODEL, make_image_folder, page_test
 from gan import experiment_results, experiments, sweep
 from gan.checkpoint import load_checkpoint
 from gan.experiment_results import verdict
@@ -194,12 +194,11 @@ def test_tensorboard_missing_stops_before_training(image_folder, tmp_path, monke
 
 # ---------------------------------------------------------------------------------- the page
 
-PAGE = str(ROOT / "pages" / "4_Experiments.py")
 
 
 def page(root, monkeypatch) -> AppTest:
     monkeypatch.setattr(experiment_results, "SHIPPED", root)
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at = page_test("4_Experiments.py").run()
     assert not at.exception, at.exception
     return at
 

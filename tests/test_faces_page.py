@@ -10,13 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 import gan.discriminator
 import gan.sample
-from conftest import ROOT
+from conftest import page_test
 
-PAGE = str(ROOT / "pages" / "3_Faces.py")
 
 
 def run_page(lang: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300)
+    at = page_test("3_Faces.py", timeout=300)
     if lang:
         at.session_state["lang"] = lang
     at.run()

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import page_test
 from gan import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "gan" / "locales" / "ru" / "LC_MESSAGES" / "gan.po"
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 LETTER = re.compile(r"[^\W\d_]")
-PAGES = ["0_Home.py", "1_Basis_transforms.py", "2_Weight_recovery.py", "4_Experiments.py"]  # Faces: its own tests
+PAGES = ["app.py", "1_Basis_transforms.py", "2_Weight_recovery.py", "4_Experiments.py"]  # Faces: its own tests
 
 
 def sources() -> list[Path]:
@@ -97,6 +98,10 @@ def switch(at: AppTest):
     return next(w for w in at.sidebar.button_group if w.key == i18n.SWITCH)
 
 
+def links(at: AppTest) -> list[str]:
+    return [link.proto.label for link in at.sidebar.get("page_link")]
+
+
 def test_the_url_chooses_the_language_and_keeps_it():
     at = app("ru")
     assert not at.exception
@@ -126,7 +131,7 @@ def prose(at: AppTest) -> list[str]:
 
 
 def page(name: str, lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180) if name == "app.py" else page_test(name, 180)
     at.session_state[i18n.KEY] = lang
     return at.run()
 
@@ -141,10 +146,11 @@ def test_every_page_in_russian_is_mostly_cyrillic(name):
     assert share >= 0.7, f"{share:.0%} Cyrillic"
     headings = [h.value for h in [*at.title, *at.header, *at.subheader]]
     assert all(CYRILLIC.search(h) for h in headings), headings
+    assert len(links(at)) == 5 and all(CYRILLIC.search(link) for link in links(at)), links(at)
 
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_in_english_has_no_cyrillic(name):
     at = page(name, "en")
     assert not at.exception, at.exception
-    assert not [t for t in prose(at) if CYRILLIC.search(t)]
+    assert not [t for t in prose(at) + links(at) if CYRILLIC.search(t)]

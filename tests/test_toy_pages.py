@@ -5,15 +5,14 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import page_test
 from gan.toy.model import PRESETS, preset_entries
 
-BASIS = str(ROOT / "pages" / "1_Basis_transforms.py")
-RECOVERY = str(ROOT / "pages" / "2_Weight_recovery.py")
+BASIS, RECOVERY = "1_Basis_transforms.py", "2_Weight_recovery.py"
 
 
 def run_page(path: str) -> AppTest:
-    at = AppTest.from_file(path, default_timeout=120).run()
+    at = page_test(path).run()
     assert not at.exception, at.exception
     return at
 
