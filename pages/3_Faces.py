@@ -330,8 +330,8 @@ def projection_tab() -> None:
         st.error(_("This photo cannot be used: {error}").format(error=e))
         return
     steps = st.slider(_("Steps"), 10, 300, DEFAULT_STEPS, 10, key="project_steps",
-                      help=ngettext("{steps} step takes a few seconds on a laptop", "{steps} take a few seconds on "
-                                    "a laptop", DEFAULT_STEPS).format(steps=DEFAULT_STEPS))
+                      help=ngettext("{steps} step takes a few seconds on a laptop", "{steps} steps take a few "
+                                    "seconds on a laptop", DEFAULT_STEPS).format(steps=DEFAULT_STEPS))
     done = st.session_state.get("projection")
     if st.button(_("Project"), type="primary", key="project_run"):
         progress = st.empty()  # the search as it runs; cleared when it is done

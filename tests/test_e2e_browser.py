@@ -25,12 +25,14 @@ from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import gan.discriminator  # noqa: E402
+import gan.i18n  # noqa: E402
 import gan.sample  # noqa: E402
 from gan.attributes import load_directions  # noqa: E402
 from gan.checkpoint import load_checkpoint, load_generator  # noqa: E402
 from gan.serving import streamlit_server  # noqa: E402
 
 expect.set_options(timeout=TIMEOUT_MS)
+RU = gan.i18n.catalog("ru").gettext
 
 
 # ------------------------------------------------------------------------------------------ fixtures
@@ -153,17 +155,17 @@ def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(serv
     page = context.new_page()
     try:
         open_page(page, server)
-        expect(page.get_by_role("heading", name="GAN-лаборатория")).to_be_visible()
+        expect(page.get_by_role("heading", name=RU("GAN lab"))).to_be_visible()
         expect(page).to_have_url(re.compile(r"\?lang=ru$"))
-        page.get_by_test_id("stSidebar").get_by_role("link", name="Восстановление весов").click()
-        expect(page.get_by_role("heading", name="Восстановление весов вживую")).to_be_visible()
+        page.get_by_test_id("stSidebar").get_by_role("link", name=RU("Weight recovery")).click()
+        expect(page.get_by_role("heading", name=RU("Weight recovery, live"))).to_be_visible()
         wait_idle(page)
         save_screenshot(page, "language_ru_weight_recovery")
         sidebar = page.get_by_test_id("stSidebar")
-        set_number(sidebar.get_by_role("spinbutton", name=re.compile("^Итерации")), 3000)
+        set_number(sidebar.get_by_role("spinbutton", name=RU("Iterations (at most {most})").format(most=3000)), 3000)
         wait_idle(page)
-        page.get_by_role("button", name="Старт").click()
-        expect(page.get_by_text(re.compile(r"Итерация [1-9][\d\u202f]* из 3\u202f000"))).to_be_visible()
+        page.get_by_role("button", name=RU("Start")).click()
+        expect(page.get_by_text(re.compile(r"[1-9][\d\u202f]* \w+ 3\u202f000"))).to_be_visible()  # "Iteration k of 3 000"
         sidebar.get_by_text("English", exact=True).click()
         expect(page.get_by_role("heading", name="Weight recovery, live")).to_be_visible()
         expect(page).to_have_url(re.compile(r"/Weight_recovery\?lang=en$"))
@@ -180,8 +182,8 @@ def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(serv
 
 def test_a_link_with_lang_ru_opens_the_page_in_russian(server: str, page: Page) -> None:
     open_page(page, f"{server}/Experiments?lang=ru")
-    expect(page.get_by_role("heading", name="Почему GAN для лиц сходятся или схлопываются")).to_be_visible()
-    expect(page.get_by_test_id("stSidebar").get_by_role("link", name="Эксперименты")).to_be_visible()
+    expect(page.get_by_role("heading", name=RU("Why face GANs converge or collapse"))).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_role("link", name=RU("Experiments"))).to_be_visible()
     assert_no_exception(page)
 
 
