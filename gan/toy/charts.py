@@ -24,27 +24,31 @@ def title(text: str) -> dict:
     return {"text": text, "fontSize": 11, "fontWeight": "normal", "anchor": "start"}
 
 
-def axis(field: str, name: str) -> dict:
-    """A quantitative position channel whose domain comes from the data: the spec stays the same from one
-    update to the next, so the browser updates the chart's data in place instead of building it anew."""
-    return {"field": field, "type": "quantitative", "title": name, "scale": {"nice": False, "zero": False}}
+def axis(field: str, name: str, domain: tuple[float, float] | None = None) -> dict:
+    """A quantitative position channel over a fixed domain, or one from the data. Either way the spec stays the
+    same from one update to the next, so the browser updates the chart's data in place instead of building it
+    anew; a fixed domain also spares it the axes' redrawing."""
+    scale = {"nice": False, "zero": False, **({"domain": list(domain)} if domain else {})}
+    return {"field": field, "type": "quantitative", "title": name, "scale": scale}
 
 
 # ------------------------------------------------------------------------------------------ the game
 
 def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.Table]]:
-    """Real and generated samples in the plane over D's map, G's arrows and (n = 1) the unit square's images."""
+    """Real and generated samples in the plane over D's map, G's arrows and (n = 1) the unit square's images,
+    in the run's fixed box. The real samples are a dataset of their own: the same bytes at every update, which
+    the browser does not redraw."""
     du, dv = s.cell
     (u, v), keep = s.centres.T, ~s.d_values.isnan()
+    u0, u1, v0, v1 = s.frame
     longest = s.arrows.norm(dim=1).max().clamp_min(1e-12)
-    view = (s.centres.max(0).values - s.centres.min(0).values).max() + max(du, dv)
-    push = s.arrows * (0.1 * view / longest)  # the longest arrow: a tenth of the view
+    push = s.arrows * (0.1 * max(u1 - u0, v1 - v0) / longest)  # the longest arrow: a tenth of the view
     tip = s.fake[: len(push)] + push
     data = {
         "dmap": table(u=u[keep] - du / 2, u2=u[keep] + du / 2, v=v[keep] - dv / 2, v2=v[keep] + dv / 2,
                       d=s.d_values[keep]),
-        "points": table(u=torch.cat([s.real[:, 0], s.fake[:, 0]]), v=torch.cat([s.real[:, 1], s.fake[:, 1]]),
-                        kind=["real"] * len(s.real) + ["generated"] * len(s.fake)),
+        "real": table(u=s.real[:, 0], v=s.real[:, 1], kind=["real"] * len(s.real)),
+        "generated": table(u=s.fake[:, 0], v=s.fake[:, 1]),
         "arrows": table(u=s.fake[: len(push), 0], v=s.fake[: len(push), 1], u2=tip[:, 0], v2=tip[:, 1]),
         "outlines": table(u=torch.cat([o[:, 0] for o in s.outlines.values()]) if s.outlines else [],
                           v=torch.cat([o[:, 1] for o in s.outlines.values()]) if s.outlines else [],
@@ -52,7 +56,7 @@ def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.
                           kind=[("generated" if name == "G_A" else "real") for name, o in s.outlines.items()
                                 for _ in range(len(o))]),
     }
-    x, y = axis("u", s.plane.axes[0]), axis("v", s.plane.axes[1])
+    x, y = axis("u", s.plane.axes[0], (u0, u1)), axis("v", s.plane.axes[1], (v0, v1))
     score = "D(x), raw score" if loss == "lsq" else "D(x) = P(real)"
     spec = {
         "title": title("The data: real (green) and generated (purple) samples over D's map"),
@@ -67,10 +71,13 @@ def data_view(s: Scene, loss: str, size: int = 360) -> tuple[dict, dict[str, pa.
              "encoding": {"x": x, "y": y, "order": {"field": "order", "type": "quantitative"},
                           "detail": {"field": "kind"},
                           "color": {"field": "kind", "type": "nominal", "scale": KINDS, "legend": None}}},
-            {"data": {"name": "points"}, "mark": {"type": "circle", "size": 14, "opacity": 0.75, "clip": True},
-             "encoding": {"x": x, "y": y,
+            {"data": {"name": "real"}, "mark": {"type": "circle", "size": 14, "opacity": 0.75, "clip": True},
+             "encoding": {"x": x, "y": y,  # the legend names both kinds
                           "color": {"field": "kind", "type": "nominal", "scale": KINDS,
                                     "legend": {"orient": "bottom", "title": None}}}},
+            {"data": {"name": "generated"},
+             "mark": {"type": "circle", "size": 14, "opacity": 0.75, "color": FAKE, "clip": True},
+             "encoding": {"x": x, "y": y}},
             {"data": {"name": "arrows"}, "mark": {"type": "rule", "color": "#111", "strokeWidth": 1.2, "clip": True},
              "encoding": {"x": x, "y": y, "x2": {"field": "u2"}, "y2": {"field": "v2"}}},
             {"data": {"name": "arrows"}, "mark": {"type": "point", "shape": "circle", "size": 10, "filled": True,
