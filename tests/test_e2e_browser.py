@@ -200,6 +200,8 @@ def test_weight_recovery_shows_the_game_while_it_trains_and_takes_a_new_learning
     expect(page.get_by_text(re.compile(r"Iteration [1-9]\d+ of 200"))).to_be_visible()
     set_number(sidebar.get_by_role("textbox", name="G learning rate"), 0.02)  # mid-run: no reset
     expect(page.get_by_text(re.compile(r"Iteration 200 of 200"))).to_be_visible()
+    expect(page.get_by_role("button", name="Download the history (CSV)")).to_be_visible()  # the results: the run's
+    # last update is drawn first, then the whole page runs again
     views = {"model": page.get_by_test_id("stGraphVizChart"), "game": page.get_by_test_id("stVegaLiteChart").first,
              "curves": page.get_by_test_id("stVegaLiteChart").nth(1)}
     for name, view in views.items():

@@ -84,3 +84,4 @@ def test_every_makes_a_value_afresh_every_kth_ask_or_when_told():
     values = [every.get(lambda: made.append(1) or len(made)) for _ in range(7)]
     assert values == [1, 1, 1, 2, 2, 2, 3] and every.made == 3
     assert every.get(lambda: made.append(1) or len(made), fresh=True) == 4
+    assert every.get(lambda: 4, fresh=True) == 4 and every.made == 4  # the same value again: nothing new made

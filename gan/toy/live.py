@@ -41,7 +41,8 @@ def parse_number(text: str, name: str) -> float:
 
 
 class Every(Generic[T]):
-    """A slow value made afresh on every k-th ask only, and in between the last one made (the same object)."""
+    """A slow value made afresh on every k-th ask only, and in between the last one made (the same object);
+    `made` counts the values that differed from the one before."""
 
     def __init__(self, k: int):
         self.k, self.asked, self.made, self.value = k, 0, 0, None
@@ -49,7 +50,9 @@ class Every(Generic[T]):
     def get(self, make: Callable[[], T], fresh: bool = False) -> T:
         """make()'s value on every k-th ask, or whenever `fresh`; else the last one."""
         if fresh or self.value is None or self.asked % self.k == 0:
-            self.value, self.made = make(), self.made + 1
+            value = make()
+            if value != self.value:
+                self.value, self.made = value, self.made + 1
         self.asked += 1
         return self.value
 
