@@ -22,7 +22,6 @@ REGIME_HELP = {
 PLANES = {"principal": N_("principal directions"), "coordinates": N_("two output coordinates")}
 INITS = {"random": N_("random by seed"), "set": N_("set")}
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
-DIAGRAM_EVERY = 5  # live updates between redraws of the model diagram while training: 0.9 s alone, 2 s in a class
 DIAGRAM_HEIGHT = 190  # pixels, fixed: the page below does not jump while it is drawn afresh
 
 configure_torch()
@@ -166,26 +165,28 @@ if live.message:
     st.error(live.message)
 
 every = live.interval(LIVE_TRAINING.interval())  # between live updates: 0.18 s alone, 0.4 s in a class
+timed = live.running  # the live views rerun on a timer until the next full run
 
 
-@st.fragment(run_every=DIAGRAM_EVERY * every if live.running else None)
 def model_view() -> None:
-    """The model with its latest numbers, in one of two places by turns: the browser's Graphviz redraws a chart in
-    place by tweening every path of the old drawing into the new (a quarter of a second of browser time per
-    redraw, measured), but draws a new chart directly."""
+    """The model with its latest numbers, drawn afresh every few live updates (the browser lays a Graphviz chart out
+    anew on every change: a spike of 0.15-0.2 s, measured), in one of two places by turns: it redraws a chart in
+    place by tweening every path of the old drawing into the new, but draws a new chart directly. In between, the
+    same chart again, which the browser leaves as it is; no fragment of its own, so no script run of its own."""
+    dot = live.model_chart.get(lambda: diagram(live.run), fresh=not live.running)
     slots = [st.empty(), st.empty()]
-    state.diagram_turn = 1 - state.get("diagram_turn", 0)
-    slots[state.diagram_turn].graphviz_chart(diagram(live.run), width="stretch", height=DIAGRAM_HEIGHT)
+    slots[live.model_chart.made % 2].graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT)
 
 
-@st.fragment(run_every=every if live.running else None)
+@st.fragment(run_every=every if timed else None)
 def live_view() -> None:
+    if timed and not live.running:  # finished or diverged at the last update, which drew it: a full rerun stops the
+        st.rerun()  # timer and shows the results (a rerun at once would drop that update's views, not yet sent)
     with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds:
         if live.running:
             live.advance(seconds)
-            if not live.running:  # finished or diverged: a full rerun stops the timer and shows the results
-                st.rerun()
         run = live.run
+        model_view()
         if not run.history:
             st.info(_("Press Start to train, or take one D step, one G step or one iteration."))
         last = run.history[-1] if run.history else None
@@ -208,11 +209,10 @@ def live_view() -> None:
                      "the current D over two entries of A, the other two as they are now; white: A's path, "
                      "diamonds: W's equivalents. G descends this landscape while D keeps reshaping it, so the "
                      "ground moves under A at every D step.").format(where=where, outlines=outlines))
-        if last:
-            st.vega_lite_chart(curves(run, matched))
+        if last:  # drawn afresh every few updates while training (the browser's dearest chart), else the last one
+            st.vega_lite_chart(live.curves_chart.get(lambda: curves(run, matched), fresh=not live.running))
 
 
-model_view()
 live_view()
 if run.history and not live.running:
     results(run)

@@ -52,8 +52,8 @@ if not runs:
 first = runs[0]
 st.caption(_("{count} experiments, each {size} px and {images} images, trained {hardware}; scores on {n} "
              "generated and held-out faces.").format(count=len(runs), size=first["image_size"],
-                                                     images=number(first["budget_images"]), hardware=results.hardware(first),
-                                                     n=number(first["eval_n"])))
+                                                     images=number(first["budget_images"]),
+                                                     hardware=results.hardware(first), n=number(first["eval_n"])))
 
 st.subheader(_("Every experiment, ranked by final FD_attr"))
 columns = {"experiment": _("experiment"), "verdict": _("verdict"), "FD_attr": "FD_attr",
@@ -98,4 +98,5 @@ for col, r in zip(st.columns(len(chosen)), chosen):
     with col:
         st.image(str(Path(r["dir"]) / snap["grid"]), width="stretch",
                  caption=_("{name}: {images} images, FD_attr {fd}, diversity {diversity}").format(
-                     name=r["name"], images=number(snap["images"]), fd=fmt(snap["fd_attr"]), diversity=fmt(snap["diversity"])))
+                     name=r["name"], images=number(snap["images"]), fd=fmt(snap["fd_attr"]),
+                     diversity=fmt(snap["diversity"])))

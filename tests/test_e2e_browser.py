@@ -165,7 +165,7 @@ def test_a_russian_browser_gets_russian_and_the_switch_keeps_a_run_training(serv
         set_number(sidebar.get_by_role("spinbutton", name=RU("Iterations (at most {most})").format(most=3000)), 3000)
         wait_idle(page)
         page.get_by_role("button", name=RU("Start")).click()
-        expect(page.get_by_text(re.compile(r"[1-9][\d\u202f]* \w+ 3\u202f000"))).to_be_visible()  # "Iteration k of 3 000"
+        expect(page.get_by_text(re.compile(r"[1-9][\d\u202f]* \S+ 3\u202f000"))).to_be_visible()  # "k of 3 000"
         sidebar.get_by_text("English", exact=True).click()
         expect(page.get_by_role("heading", name="Weight recovery, live")).to_be_visible()
         expect(page).to_have_url(re.compile(r"/Weight_recovery\?lang=en$"))
@@ -236,6 +236,8 @@ def test_weight_recovery_shows_the_game_while_it_trains_and_takes_a_new_learning
     expect(page.get_by_text(re.compile(r"Iteration [1-9]\d+ of 200"))).to_be_visible()
     set_number(sidebar.get_by_role("textbox", name="G learning rate"), 0.02)  # mid-run: no reset
     expect(page.get_by_text(re.compile(r"Iteration 200 of 200"))).to_be_visible()
+    expect(page.get_by_role("button", name="Download the history (CSV)")).to_be_visible()  # the results: the run's
+    # last update is drawn first, then the whole page runs again
     views = {"model": page.get_by_test_id("stGraphVizChart"), "game": page.get_by_test_id("stVegaLiteChart").first,
              "curves": page.get_by_test_id("stVegaLiteChart").nth(1)}
     for name, view in views.items():

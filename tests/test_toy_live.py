@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import torch
 
-from gan.toy.live import POINTS, LiveRun
+from gan.toy.live import POINTS, Every, LiveRun
 from gan.toy.training import ToyConfig
 
 
@@ -60,3 +60,28 @@ def test_the_scene_follows_the_run():
     assert set(after.outlines) == {"G_A", "G_W (real)"}
     assert len(after.path) == 1 + 5 + 1 and torch.allclose(after.path[-1], live.run.A.detach().flatten()[[0, 3]])
     assert [name for name, _, _ in after.equivalents] == ["W", "W, columns swapped"]
+
+
+def test_the_data_view_keeps_its_box_all_run_long_around_the_real_and_the_initial_samples():
+    live = LiveRun(ToyConfig())
+    before = live.scene(None, (0, 1))
+    for _ in range(20):
+        live.iteration()
+    after = live.scene(None, (0, 1))
+    assert after.frame == before.frame and torch.equal(after.centres, before.centres)  # D's map on the same cells
+    u0, u1, v0, v1 = before.frame
+    for points in (before.real, before.fake):  # the real samples and G_A0's lie inside
+        assert (points[:, 0] > u0).all() and (points[:, 0] < u1).all()
+        assert (points[:, 1] > v0).all() and (points[:, 1] < v1).all()
+    assert live.scene((0, 1), (0, 1)).frame != before.frame  # another plane, its own box
+    live.reset(live.run.cfg)
+    assert live.frames == {}  # a new run, a new box
+
+
+def test_every_makes_a_value_afresh_every_kth_ask_or_when_told():
+    made = []
+    every = Every(3)
+    values = [every.get(lambda: made.append(1) or len(made)) for _ in range(7)]
+    assert values == [1, 1, 1, 2, 2, 2, 3] and every.made == 3
+    assert every.get(lambda: made.append(1) or len(made), fresh=True) == 4
+    assert every.get(lambda: 4, fresh=True) == 4 and every.made == 4  # the same value again: nothing new made

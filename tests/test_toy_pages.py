@@ -6,6 +6,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import page_test
+from gan.toy.live import CURVES_EVERY
 from gan.toy.model import PRESETS, preset_entries
 
 BASIS, RECOVERY = "1_Basis_transforms.py", "2_Weight_recovery.py"
@@ -84,12 +85,29 @@ def test_recovery_page_starts_pauses_and_resets_with_every_view():
     ok(at.run())
     assert steps_taken(at) > 1 and [c.proto.spec for c in at.get("vega_lite_chart")] == specs  # new data, same specs:
     # the browser updates the charts in place instead of building them anew
+    x = game["hconcat"][0]["layer"][0]["encoding"]["x"]["scale"]
+    assert x["domain"] == list(live(at).frames[None][:2])  # the data view's box: fixed, the picture does not jump
     assert "mean D P(real)" in at.get("graphviz_chart")[0].proto.spec and "G's loss" in at.get("graphviz_chart")[0].proto.spec
     ok(button(at, "Pause").click().run())
     assert not live(at).running
     assert at.get("download_button")  # the results show when paused
     ok(button(at, "Reset").click().run())
     assert steps_taken(at) == 0
+
+
+def test_while_it_trains_the_game_is_drawn_at_every_update_and_the_curves_at_every_few():
+    at = run_page(RECOVERY)
+    ok(button(at, "Start").click().run())
+    games, histories = [], []
+    for _ in range(CURVES_EVERY + 1):
+        ok(at.run())
+        game, curves = at.get("vega_lite_chart")
+        games.append(next(d.data.data for d in game.proto.datasets if d.name == "generated"))
+        histories.append(next(d.data.data for d in curves.proto.datasets if d.name == "history"))
+    assert live(at).running and len(set(games)) == len(games)  # G moved at every update, and the view followed
+    assert len(set(histories)) == 2  # the curves: drawn afresh once in these updates, the same bytes in between
+    ok(button(at, "Pause").click().run())
+    assert at.get("vega_lite_chart")[1].proto.datasets != curves.proto.datasets  # paused: the curves as they are
 
 
 def test_a_d_step_moves_d_and_not_a_and_a_g_step_moves_a_and_not_d():
@@ -214,8 +232,9 @@ def test_a_diverging_run_stops_with_a_message_not_a_traceback():
         if not live(at).running:
             break
         at.run()
-    assert not at.exception, at.exception
     assert not live(at).running
+    at.run()  # the update after the one that diverged reruns the whole page, which shows the message
+    assert not at.exception, at.exception
     assert "training diverged" in at.error[0].value
 
 

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 import torch
 
@@ -24,6 +25,10 @@ MAP_CELLS = 20  # D's map: cells a side
 SURFACE_CELLS = 13  # G's loss surface: cells a side,
 SURFACE_NOISE = 48  # over the same 48 noise vectors for every matrix
 PATH_POINTS = 200  # of A's path drawn on it
+FRAME_PAD = 0.12  # the data view's box: the real and the initial generated samples, widened by this much a side
+CURVES_EVERY = 3  # live updates between redraws of the curves while training (the data view: every update),
+DIAGRAM_EVERY = 5  # and of the model diagram: 0.9 s alone, 2 s in a class
+T = TypeVar("T")
 ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
 RESET_NAMES = {"target": "W", "init": N_("the initial A"), "n": "n", "seed": N_("the seed"), "hidden": N_("D's width")}
 
@@ -37,11 +42,29 @@ def parse_number(text: str, name: str) -> float:
             name=name, text=text.strip())) from None
 
 
+class Every(Generic[T]):
+    """A slow value made afresh on every k-th ask only, and in between the last one made (the same object);
+    `made` counts the values that differed from the one before."""
+
+    def __init__(self, k: int):
+        self.k, self.asked, self.made, self.value = k, 0, 0, None
+
+    def get(self, make: Callable[[], T], fresh: bool = False) -> T:
+        """make()'s value on every k-th ask, or whenever `fresh`; else the last one."""
+        if fresh or self.value is None or self.asked % self.k == 0:
+            value = make()
+            if value != self.value:
+                self.value, self.made = value, self.made + 1
+        self.asked += 1
+        return self.value
+
+
 @dataclass
 class Scene:
     """What the page draws after an update, all as tensors (charts.py makes the tables)."""
 
     plane: Plane
+    frame: tuple[float, float, float, float]  # (u0, u1, v0, v1): the data view's box, the same all run long
     real: torch.Tensor  # (POINTS, 2) in the plane
     fake: torch.Tensor  # (POINTS, 2)
     arrows: torch.Tensor  # (ARROWS, 2): the push on fake[:ARROWS]
@@ -77,6 +100,9 @@ class LiveRun:
             self.real = generate(self.run.W, self.z_real)
             self.spread = generate(self.run.W, noise(4096, N, gen))  # the real data's principal directions
         self.planes: dict[tuple[int, int] | None, Plane] = {}
+        self.frames: dict[tuple[int, int] | None, tuple[float, float, float, float]] = {}
+        self.curves_chart: Every[dict] = Every(CURVES_EVERY)  # drawn every few live updates while training
+        self.model_chart: Every[str] = Every(DIAGRAM_EVERY)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -147,14 +173,26 @@ class LiveRun:
                                         else coordinate_plane(self.spread, *coordinates))
         return self.planes[coordinates]
 
+    def frame(self, coordinates: tuple[int, int] | None) -> tuple[float, float, float, float]:
+        """The data view's box for the whole run: around the real samples and G_A0's, widened by FRAME_PAD. Fixed,
+        the picture does not jump as G moves, and the browser redraws the marks but not the axes."""
+        if coordinates not in self.frames:
+            plane = self.plane(coordinates)
+            with torch.no_grad():
+                start = generate(self.run.A0, self.z_fake)
+            self.frames[coordinates] = extent(torch.cat([plane.project(self.real), plane.project(start)]),
+                                              pad=FRAME_PAD)
+        return self.frames[coordinates]
+
     def scene(self, coordinates: tuple[int, int] | None, entries: tuple[int, int]) -> Scene:
         """Everything the data view and the loss surface draw, for the run as it is now."""
         run, plane = self.run, self.plane(coordinates)
         A = run.A.detach()
         with torch.no_grad():
             fake = generate(A, self.z_fake)
+        frame = self.frame(coordinates)
         real_uv, fake_uv = plane.project(self.real), plane.project(fake)
-        centres, du, dv = grid(extent(torch.cat([real_uv, fake_uv])), MAP_CELLS)
+        centres, du, dv = grid(frame, MAP_CELLS)
         fm_real = self.real if run.cfg.loss == "fm" else None
         outlines = {}
         if run.N == 2:
@@ -170,6 +208,6 @@ class LiveRun:
         u = torch.linspace(u0, u1, SURFACE_CELLS)
         v = torch.linspace(v0, v1, SURFACE_CELLS)
         surface = loss_surface(run.D, run.cfg.loss, A, entries, u, v, self.z_surface, fm_real)
-        return Scene(plane, real_uv, fake_uv, g_arrows(run.D, run.cfg.loss, fake[:ARROWS], fm_real, plane),
+        return Scene(plane, frame, real_uv, fake_uv, g_arrows(run.D, run.cfg.loss, fake[:ARROWS], fm_real, plane),
                      centres, d_map(run.D, run.cfg.loss, plane, centres), (du, dv), outlines, entries, u, v, surface,
                      path, named)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gan.i18n import _
 from gan.toy.model import Discriminator, generate
 from gan.toy.training import generator_loss
 
@@ -21,7 +22,7 @@ class Plane:
 
     origin: torch.Tensor  # (N,)
     basis: torch.Tensor  # (N, 2)
-    axes: tuple[str, str]  # what u and v are, for the axis titles
+    coordinates: tuple[int, int] | None  # the two output coordinates it spans, or None: principal directions
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N) points to their (B, 2) coordinates in the plane (orthogonal projection)."""
@@ -30,6 +31,13 @@ class Plane:
     def lift(self, uv: torch.Tensor) -> torch.Tensor:
         """(B, 2) plane coordinates to the (B, N) points they name."""
         return self.origin + uv @ self.basis.T
+
+    @property
+    def axes(self) -> tuple[str, str]:
+        """What u and v are, in the session's language, for the axis titles."""
+        if self.coordinates is None:
+            return _("1st principal direction"), _("2nd principal direction")
+        return tuple(_("output coordinate {i}").format(i=i) for i in self.coordinates)
 
     @property
     def exact(self) -> bool:
@@ -43,7 +51,7 @@ def principal_plane(real: torch.Tensor) -> Plane:
     evals, evecs = torch.linalg.eigh(torch.cov(real.T).reshape(real.shape[1], real.shape[1]))
     basis = evecs[:, [-1, -2]] if real.shape[1] > 1 else evecs
     signs = basis.gather(0, basis.abs().argmax(0, keepdim=True)).sign()
-    return Plane(mean, basis * signs, ("1st principal direction", "2nd principal direction"))
+    return Plane(mean, basis * signs, None)
 
 
 def coordinate_plane(real: torch.Tensor, i: int, j: int) -> Plane:
@@ -53,7 +61,7 @@ def coordinate_plane(real: torch.Tensor, i: int, j: int) -> Plane:
     origin[[i, j]] = 0
     basis = torch.zeros(N, 2, dtype=real.dtype)
     basis[i, 0] = basis[j, 1] = 1
-    return Plane(origin, basis, (f"output coordinate {i}", f"output coordinate {j}"))
+    return Plane(origin, basis, (i, j))
 
 
 def grid(extent: tuple[float, float, float, float], cells: int) -> tuple[torch.Tensor, float, float]:
