@@ -9,6 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import gan.discriminator
+import gan.i18n
 import gan.sample
 from conftest import page_test
 
@@ -177,11 +178,10 @@ def test_switching_the_language_keeps_the_widgets_values():
     at.number_input(key="grid_seed").set_value(5)
     at.selectbox(key="attr_name").set_value("Male")
     at.slider(key="sefa_top").set_value(3).run()
-    at.session_state["lang"] = "ru"
-    at.run()
+    next(w for w in at.sidebar.button_group if w.key == gan.i18n.SWITCH).set_value("ru").run()  # the sidebar switch
     assert not at.exception and not at.error
     assert at.number_input(key="grid_seed").value == 5 and at.selectbox(key="attr_name").value == "Male"
-    assert at.slider(key="sefa_top").value == 3 and at.title[0].value == "Лица"
+    assert at.slider(key="sefa_top").value == 3 and at.title[0].value == gan.i18n.catalog("ru").gettext("Faces")
 
 
 def test_a_broken_checkpoint_is_refused_in_russian(tmp_path: Path, monkeypatch):
