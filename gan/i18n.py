@@ -82,7 +82,8 @@ def choose_language() -> str:
         state[KEY] = asked
     elif state.get(KEY) not in LANGUAGES:
         state[KEY] = browser_language(st.context.locale)
-    st.query_params[KEY] = state[KEY]
+    if asked != state[KEY]:  # a page link or the home URL came without it, or with another language
+        st.query_params[KEY] = state[KEY]
     return state[KEY]
 
 
