@@ -5,9 +5,9 @@
     REASONS = {"nan": N_("the losses became NaN")}    # marked here, translated where shown: _(REASONS[k])
     _("{count} faces").format(count=number(26017))     # 26,017 / 26 017
 
-Every page calls `choose_language()` first (gan/navigation.py does): `?lang=ru` or `?lang=en` in the URL, else the
-choice made earlier in the session, else the browser's language, else English. It writes the language into the
-URL, so that a link carries it; `language_switch()` draws the switch. Outside a Streamlit session (the command
+Every page calls `choose_language()` first (gan/navigation.py does): the choice made earlier in the session, else
+`?lang=ru` or `?lang=en` in the URL (a link handed out opens a new session), else the browser's language, else
+English. It writes the language into the URL, so that a link carries it; `language_switch()` draws the switch. Outside a Streamlit session (the command
 line, the tests of gan/) `_` is English.
 
 Catalogs: gan/locales/<lang>/LC_MESSAGES/gan.po, compiled to gan.mo by `scripts/i18n.sh` (see README.md).
@@ -72,17 +72,20 @@ def browser_language(locale: str | None) -> str:
 
 
 def choose_language() -> str:
-    """The session's language, kept in the URL's `?lang=`: the URL's, else the session's earlier choice, else the
-    browser's. Call it before anything is translated in a script run."""
+    """The session's language, kept in the URL's `?lang=`: on the session's first run the URL's, else the
+    browser's; afterwards the session's own (the switch changes it). Call it before anything is translated.
+
+    Once chosen, the session's choice wins over the URL: a rerun can carry the URL as it was before the switch
+    (the browser had not yet heard of the new `?lang=`, and a live fragment asked for an update), and that stale
+    parameter must not switch the language back. A link handed out opens a new session, where the URL chooses.
+    """
     import streamlit as st
 
     state = st.session_state
-    asked = st.query_params.get(KEY)
-    if asked in LANGUAGES:
-        state[KEY] = asked
-    elif state.get(KEY) not in LANGUAGES:
-        state[KEY] = browser_language(st.context.locale)
-    if asked != state[KEY]:  # a page link or the home URL came without it, or with another language
+    if state.get(KEY) not in LANGUAGES:
+        asked = st.query_params.get(KEY)
+        state[KEY] = asked if asked in LANGUAGES else browser_language(st.context.locale)
+    if st.query_params.get(KEY) != state[KEY]:  # a page link or the home URL came without it, or a stale one
         st.query_params[KEY] = state[KEY]
     return state[KEY]
 

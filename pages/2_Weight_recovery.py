@@ -182,7 +182,7 @@ def model_view() -> None:
 def live_view() -> None:
     if timed and not live.running:  # finished or diverged at the last update, which drew it: a full rerun stops the
         st.rerun()  # timer and shows the results (a rerun at once would drop that update's views, not yet sent)
-    with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds:
+    with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds, live.lock:  # one update, one thread
         if live.running:
             live.advance(seconds)
         run = live.run

@@ -119,6 +119,15 @@ def test_the_switch_changes_the_language_and_keeps_the_session_state():
     assert at.query_params["lang"] == "ru" and at.session_state["kept"] == 42
 
 
+def test_a_rerun_with_the_url_from_before_the_switch_keeps_the_new_language():
+    """A live fragment's update can carry the URL the browser had before it heard of the switch."""
+    at = app("en")
+    switch(at).set_value("ru").run()
+    at.query_params["lang"] = "en"  # stale
+    at.run()
+    assert at.title[0].value == RU("GAN lab") and at.query_params["lang"] == "ru"
+
+
 # ------------------------------------------------------------------------------------------ every page
 
 def prose(at: AppTest) -> list[str]:

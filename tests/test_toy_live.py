@@ -1,5 +1,6 @@
 """A page session's toy run: slow motion, settings followed before and after the first step, divergence, the scene."""
 import math
+import threading
 import time
 from dataclasses import replace
 
@@ -85,3 +86,32 @@ def test_every_makes_a_value_afresh_every_kth_ask_or_when_told():
     assert values == [1, 1, 1, 2, 2, 2, 3] and every.made == 3
     assert every.get(lambda: made.append(1) or len(made), fresh=True) == 4
     assert every.get(lambda: 4, fresh=True) == 4 and every.made == 4  # the same value again: nothing new made
+
+
+def test_a_rerun_that_starts_while_the_last_run_still_trains_waits_for_it():
+    """Streamlit's fast reruns start a widget's rerun on a new thread while the old run may still be in its training
+    slice: the page's steps, settings and drawing on the two threads must take turns, not interleave."""
+    live = LiveRun(ToyConfig())
+    live.start()
+    failures: list[BaseException] = []
+
+    def old_run() -> None:
+        try:
+            live.advance(seconds=1.0)
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            failures.append(e)
+
+    thread = threading.Thread(target=old_run)
+    thread.start()
+    while live.run.step_count < 3:  # the old run is in the middle of its slice
+        time.sleep(0.001)
+    for _ in range(5):  # the new run: buttons and a setting changed mid-run
+        live.d_step()
+        live.configure(replace(live.run.cfg, lr_g=live.run.cfg.lr_g * 1.01))
+        live.g_step()
+        live.scene(None, (0, 1))
+    thread.join()
+    assert failures == []
+    run = live.run
+    # each lone D step and G step is one of the steps; every other step did one of each: none was torn in two
+    assert run.d_updates == run.g_updates == run.step_count - 5 and len(run.history) == run.step_count

@@ -1,9 +1,15 @@
 """One browser session's toy run, live: start and pause, lone D and G steps, a speed, settings changed mid-run,
 and the scene the page draws after every update.
+
+A session's runs can overlap: Streamlit's fast reruns start the script anew on a new thread when a widget changes,
+while the last run, still in its training slice, stops only at its next Streamlit call. So a LiveRun's methods take
+its lock, and a page holds `lock` over a whole live update.
 """
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -80,13 +86,24 @@ class Scene:
     equivalents: list[tuple[str, float, float]]  # W's equivalents at those two entries
 
 
+def serialised(method: Callable[..., T]) -> Callable[..., T]:
+    """The method, in its LiveRun's lock: one thread at a time."""
+    @functools.wraps(method)
+    def locked(self: LiveRun, *args, **kwargs) -> T:
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class LiveRun:
     """A ToyGAN with the state a page keeps around it; every action that trains turns a divergence into `message`."""
 
     def __init__(self, cfg: ToyConfig):
+        self.lock = threading.RLock()
         self.speed = math.inf  # iterations a second; inf: as many as the fair share allows
         self.reset(cfg)
 
+    @serialised
     def reset(self, cfg: ToyConfig) -> None:
         """A new run with cfg, paused."""
         self.run = ToyGAN(cfg)
@@ -106,6 +123,7 @@ class LiveRun:
 
     # ------------------------------------------------------------------------------------------ actions
 
+    @serialised
     def attempt(self, action: Callable[[], object]) -> None:
         try:
             action()
@@ -121,9 +139,11 @@ class LiveRun:
     def iteration(self) -> None:
         self.attempt(self.run.step)
 
+    @serialised
     def start(self) -> None:
         self.running, self.message, self.owed, self.last = True, None, 0.0, time.monotonic()
 
+    @serialised
     def pause(self) -> None:
         self.running = False
 
@@ -131,6 +151,7 @@ class LiveRun:
         """Seconds between live updates: the server's fastest, or one iteration's worth in slow motion."""
         return max(fastest, 1 / self.speed)
 
+    @serialised
     def advance(self, seconds: float) -> None:
         """One live update's training: `seconds` of it at full speed, else the iterations due since the last."""
         now = time.monotonic()
@@ -144,6 +165,7 @@ class LiveRun:
         if self.run.done:
             self.running = False
 
+    @serialised
     def configure(self, cfg: ToyConfig) -> str | None:
         """Follow the page's settings. Before the first step anything goes; after it, the settings that build a
         run wait for Reset (the note says so) and the others take effect from the next step (ValueError if bad).
@@ -166,6 +188,7 @@ class LiveRun:
 
     # ------------------------------------------------------------------------------------------ the scene
 
+    @serialised
     def plane(self, coordinates: tuple[int, int] | None) -> Plane:
         """The data view's plane: the real data's principal directions, or two output coordinates."""
         if coordinates not in self.planes:
@@ -173,6 +196,7 @@ class LiveRun:
                                         else coordinate_plane(self.spread, *coordinates))
         return self.planes[coordinates]
 
+    @serialised
     def frame(self, coordinates: tuple[int, int] | None) -> tuple[float, float, float, float]:
         """The data view's box for the whole run: around the real samples and G_A0's, widened by FRAME_PAD. Fixed,
         the picture does not jump as G moves, and the browser redraws the marks but not the axes."""
@@ -184,6 +208,7 @@ class LiveRun:
                                               pad=FRAME_PAD)
         return self.frames[coordinates]
 
+    @serialised
     def scene(self, coordinates: tuple[int, int] | None, entries: tuple[int, int]) -> Scene:
         """Everything the data view and the loss surface draw, for the run as it is now."""
         run, plane = self.run, self.plane(coordinates)
