@@ -1,7 +1,7 @@
 """Serving the app to a class: process settings for the server, and the server as a child process.
 
     configure_torch()                                    # top of every page that runs torch
-    every = LIVE_TRAINING.interval()                     # 0.18 s, or 0.4 s in a crowd: the run_every
+    every = LIVE_TRAINING.interval()                     # 0.14 s, or 0.4 s in a crowd: the run_every
     with LIVE_TRAINING.turn(id(run), per_second=1 / every) as seconds:
         ...                                              # train for `seconds`, then redraw
 
@@ -86,9 +86,10 @@ class FairShare:
 
 
 # The live toy-GAN training of all sessions together, two at a time: while fewer than 4 sessions train (a lecturer,
-# a few students), 0.8 s of training per second among them and an update every 0.18 s; in a class, 0.15 s per
-# second among them all and 2.5 updates a second each.
-LIVE_TRAINING = FairShare(alone=0.8, shared=0.15, slots=2, intervals=(0.18, 0.4), crowd=4)
+# a few students), 0.7 s of training per second among them and an update every 0.14 s (the browser, on the same
+# two cores, needs the rest to draw 5 updates a second); in a class, 0.15 s per second among them all and 2.5
+# updates a second each.
+LIVE_TRAINING = FairShare(alone=0.7, shared=0.15, slots=2, intervals=(0.14, 0.4), crowd=4)
 
 
 def free_port() -> int:

@@ -79,13 +79,19 @@ def test_the_data_view_keeps_its_box_all_run_long_around_the_real_and_the_initia
     assert live.frames == {}  # a new run, a new box
 
 
-def test_every_makes_a_value_afresh_every_kth_ask_or_when_told():
+def test_every_makes_a_value_afresh_about_every_so_many_seconds_of_updates_or_when_told():
     made = []
-    every = Every(3)
-    values = [every.get(lambda: made.append(1) or len(made)) for _ in range(7)]
+
+    def make() -> int:
+        made.append(1)
+        return len(made)
+
+    every = Every(0.3)
+    values = [every.get(make, interval=0.1) for _ in range(7)]  # every 3rd update
     assert values == [1, 1, 1, 2, 2, 2, 3] and every.made == 3
-    assert every.get(lambda: made.append(1) or len(made), fresh=True) == 4
-    assert every.get(lambda: 4, fresh=True) == 4 and every.made == 4  # the same value again: nothing new made
+    assert every.get(make, interval=0.1, fresh=True) == 4
+    assert every.get(lambda: 4, interval=0.1, fresh=True) == 4 and every.made == 4  # the same value: nothing new made
+    assert [every.get(make, interval=0.5) for _ in range(2)] == [5, 6]  # updates further apart than that: every one
 
 
 def test_a_rerun_that_starts_while_the_last_run_still_trains_waits_for_it():

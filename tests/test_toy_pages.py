@@ -1,12 +1,14 @@
 """The toy-GAN pages in AppTest: Basis transforms, and Weight recovery started, stepped, retuned, finished, diverged."""
 import json
+import math
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import page_test
-from gan.toy.live import CURVES_EVERY
+from gan.serving import LIVE_TRAINING
+from gan.toy.live import CURVES_SECONDS
 from gan.toy.model import PRESETS, preset_entries
 
 BASIS, RECOVERY = "1_Basis_transforms.py", "2_Weight_recovery.py"
@@ -71,7 +73,8 @@ def test_random_preset_follows_its_seed():
 def test_recovery_page_starts_pauses_and_resets_with_every_view():
     at = run_page(RECOVERY)
     assert "Press Start" in at.info[0].value
-    assert len(at.get("vega_lite_chart")) == 1 and len(at.get("graphviz_chart")) == 1  # the game and the model
+    before = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert len(before) == 2 and len(at.get("graphviz_chart")) == 1  # the game, the curves (empty) and the model
     ok(button(at, "Start").click().run())
     for _ in range(3):  # each run is one live update: a chunk of training, then the views
         ok(at.run())
@@ -79,12 +82,13 @@ def test_recovery_page_starts_pauses_and_resets_with_every_view():
     game, curves = (json.loads(c.proto.spec) for c in at.get("vega_lite_chart"))
     assert [p["title"]["text"].split(":")[0] for p in game["hconcat"]] == [
         "The data", "G's loss over A[0,0] and A[0,1], against D as it is now"]
+    assert game["config"]["aria"] is curves["config"]["aria"] is False  # no per-mark descriptions to build per update
     titles = [panel["title"]["text"] for row in curves["vconcat"] for panel in row["hconcat"]]
     assert len(titles) == 6 and titles[-1].startswith("Energy distance")  # losses, D, A, gradient, errors, distance
     specs = [c.proto.spec for c in at.get("vega_lite_chart")]
     ok(at.run())
-    assert steps_taken(at) > 1 and [c.proto.spec for c in at.get("vega_lite_chart")] == specs  # new data, same specs:
-    # the browser updates the charts in place instead of building them anew
+    assert steps_taken(at) > 1 and [c.proto.spec for c in at.get("vega_lite_chart")] == specs == before  # new data,
+    # same specs, from before the first step on: the browser updates the charts in place instead of building them anew
     x = game["hconcat"][0]["layer"][0]["encoding"]["x"]["scale"]
     assert x["domain"] == list(live(at).frames[None][:2])  # the data view's box: fixed, the picture does not jump
     assert "mean D P(real)" in at.get("graphviz_chart")[0].proto.spec and "G's loss" in at.get("graphviz_chart")[0].proto.spec
@@ -99,13 +103,14 @@ def test_while_it_trains_the_game_is_drawn_at_every_update_and_the_curves_at_eve
     at = run_page(RECOVERY)
     ok(button(at, "Start").click().run())
     games, histories = [], []
-    for _ in range(CURVES_EVERY + 1):
+    for _ in range(math.ceil(CURVES_SECONDS / LIVE_TRAINING.fast) + 1):  # a lone session's updates in a second, and one
         ok(at.run())
         game, curves = at.get("vega_lite_chart")
         games.append(next(d.data.data for d in game.proto.datasets if d.name == "generated"))
         histories.append(next(d.data.data for d in curves.proto.datasets if d.name == "history"))
     assert live(at).running and len(set(games)) == len(games)  # G moved at every update, and the view followed
-    assert len(set(histories)) == 2  # the curves: drawn afresh once in these updates, the same bytes in between
+    assert 2 <= len(set(histories)) < len(histories)  # the curves: drawn afresh every few updates (once here, alone;
+    # more often when other tests' sessions make a crowd), the same bytes in between
     ok(button(at, "Pause").click().run())
     assert at.get("vega_lite_chart")[1].proto.datasets != curves.proto.datasets  # paused: the curves as they are
 

@@ -12,6 +12,10 @@ from gan.toy.training import LOSS_NAMES, ToyGAN
 
 REAL, FAKE = "#1b7837", "#762a83"  # green and purple, as GAN Lab draws them
 CANVAS = {"embedOptions": {"renderer": "canvas"}}  # vega-embed reads it: one bitmap, not thousands of SVG nodes
+# No ARIA: a canvas has no element per mark to carry it, yet Vega-Lite would build every mark's description
+# ("1st principal direction: 0.12; ...") at every update, with number formatting, through Streamlit's expression
+# interpreter: most of the browser's work per update.
+QUIET = {"aria": False}
 LIVE_POINTS = 200  # points per curve: the browser redraws them all at every update
 SERIES = {"d_loss": N_("D loss"), "g_loss": N_("G loss"), "d_real": "D(real)", "d_fake": "D(fake)",
           "a00": "A[0,0]", "a01": "A[0,1]", "a10": "A[1,0]", "a11": "A[1,1]", "grad_norm": N_("gradient norm"),
@@ -141,7 +145,7 @@ def game(s: Scene, loss: str) -> dict:
     """The data view and the loss surface side by side, one spec with named datasets."""
     (left, left_data), (right, right_data) = data_view(s, loss), surface_view(s)
     return {"hconcat": [left, right], "datasets": {**left_data, **right_data},
-            "resolve": {"scale": {"color": "independent"}}, "usermeta": CANVAS}
+            "resolve": {"scale": {"color": "independent"}}, "usermeta": CANVAS, "config": QUIET}
 
 
 # ------------------------------------------------------------------------------------------ the curves
@@ -200,7 +204,7 @@ def curves(run: ToyGAN, matched: torch.Tensor) -> dict:
     ]
     independent = {"scale": {"color": "independent"}}
     return {"vconcat": [{"hconcat": row, "resolve": independent} for row in rows], "resolve": independent,
-            "usermeta": CANVAS,
+            "usermeta": CANVAS, "config": QUIET,
             "datasets": {"history": history, "distances": distances, "changes": changes, "targets": targets}}
 
 

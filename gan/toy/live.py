@@ -32,8 +32,8 @@ SURFACE_CELLS = 13  # G's loss surface: cells a side,
 SURFACE_NOISE = 48  # over the same 48 noise vectors for every matrix
 PATH_POINTS = 200  # of A's path drawn on it
 FRAME_PAD = 0.12  # the data view's box: the real and the initial generated samples, widened by this much a side
-CURVES_EVERY = 3  # live updates between redraws of the curves while training (the data view: every update),
-DIAGRAM_EVERY = 5  # and of the model diagram: 0.9 s alone, 2 s in a class
+CURVES_SECONDS = 1.0  # while training, the curves are drawn afresh about once a second (the data view: every update),
+DIAGRAM_SECONDS = 2.0  # and the model diagram every two seconds: the browser's dearest drawings
 T = TypeVar("T")
 ENTRY_NAMES = ("A[0,0]", "A[0,1]", "A[1,0]", "A[1,1]")
 RESET_NAMES = {"target": "W", "init": N_("the initial A"), "n": "n", "seed": N_("the seed"), "hidden": N_("D's width")}
@@ -49,15 +49,17 @@ def parse_number(text: str, name: str) -> float:
 
 
 class Every(Generic[T]):
-    """A slow value made afresh on every k-th ask only, and in between the last one made (the same object);
-    `made` counts the values that differed from the one before."""
+    """A slow value made afresh every `seconds` or a little more of live updates: on every k-th ask, k = seconds / the
+    interval between updates, rounded up; in between, the last one made (the same object). `made` counts the values
+    that differed from the one before."""
 
-    def __init__(self, k: int):
-        self.k, self.asked, self.made, self.value = k, 0, 0, None
+    def __init__(self, seconds: float):
+        self.seconds, self.asked, self.made, self.value = seconds, 0, 0, None
 
-    def get(self, make: Callable[[], T], fresh: bool = False) -> T:
+    def get(self, make: Callable[[], T], interval: float, fresh: bool = False) -> T:
         """make()'s value on every k-th ask, or whenever `fresh`; else the last one."""
-        if fresh or self.value is None or self.asked % self.k == 0:
+        k = max(1, math.ceil(self.seconds / interval - 1e-9))
+        if fresh or self.value is None or self.asked % k == 0:
             value = make()
             if value != self.value:
                 self.value, self.made = value, self.made + 1
@@ -118,8 +120,8 @@ class LiveRun:
             self.spread = generate(self.run.W, noise(4096, N, gen))  # the real data's principal directions
         self.planes: dict[tuple[int, int] | None, Plane] = {}
         self.frames: dict[tuple[int, int] | None, tuple[float, float, float, float]] = {}
-        self.curves_chart: Every[dict] = Every(CURVES_EVERY)  # drawn every few live updates while training
-        self.model_chart: Every[str] = Every(DIAGRAM_EVERY)
+        self.curves_chart: Every[dict] = Every(CURVES_SECONDS)  # drawn every few live updates while training
+        self.model_chart: Every[str] = Every(DIAGRAM_SECONDS)
 
     # ------------------------------------------------------------------------------------------ actions
 
