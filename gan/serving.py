@@ -86,10 +86,10 @@ class FairShare:
 
 
 # The live toy-GAN training of all sessions together, two at a time: while fewer than 4 sessions train (a lecturer,
-# a few students), 0.7 s of training per second among them and an update every 0.14 s (the browser, on the same
+# a few students), 0.75 s of training per second among them and an update every 0.14 s (the browser, on the same
 # two cores, needs the rest to draw 5 updates a second); in a class, 0.15 s per second among them all and 2.5
 # updates a second each.
-LIVE_TRAINING = FairShare(alone=0.7, shared=0.15, slots=2, intervals=(0.14, 0.4), crowd=4)
+LIVE_TRAINING = FairShare(alone=0.75, shared=0.15, slots=2, intervals=(0.14, 0.4), crowd=4)
 
 
 def free_port() -> int:

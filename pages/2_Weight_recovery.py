@@ -182,6 +182,8 @@ def model_view() -> None:
 def live_view() -> None:
     if timed and not live.running:  # finished or diverged at the last update, which drew it: a full rerun stops the
         st.rerun()  # timer and shows the results (a rerun at once would drop that update's views, not yet sent)
+    if timed and live.interval(LIVE_TRAINING.interval()) != every:  # a class began or ended training since Start:
+        st.rerun()  # the timer follows it (it is set by a full run); a run started alone must not keep a lone pace
     with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds, live.lock:  # one update, one thread
         if live.running:
             live.advance(seconds)
