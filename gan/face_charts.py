@@ -24,6 +24,18 @@ def cosine_chart(cos: torch.Tensor, names: list[str]) -> dict:
                                      {"field": "cosine", "title": cosine}]}}
 
 
+def direction_chart(t: torch.Tensor, scores: torch.Tensor) -> dict:
+    """Vega-Lite: the attribute classifier's mean score of faces moved by t along a direction, on a 0-1 axis.
+
+    A spec of our own, not st.line_chart: that builds its spec through pandas and Altair, about 100 ms of the
+    server's CPU at every run of the page (a Vega-Lite dict: under 2 ms)."""
+    rows = [{"t": round(float(a), 3), "score": round(float(s), 4)} for a, s in zip(t, scores)]
+    return {"data": {"values": rows}, "mark": {"type": "line", "point": True}, "height": 220,
+            "encoding": {"x": {"field": "t", "type": "quantitative", "title": "t"},
+                         "y": {"field": "score", "type": "quantitative", "scale": {"domain": [0, 1]},
+                               "title": _("classifier score")}}}
+
+
 def error_chart(errors: list[float], random_error: float | None = None) -> dict:
     """Vega-Lite: the loss along the search, and the mean loss of random latents as a dashed rule."""
     curve = {"data": {"values": [{"step": i, "error": e} for i, e in enumerate(errors)]}, "mark": "line",

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 import torch
 from PIL import Image
@@ -19,7 +18,7 @@ from gan.attributes import attribute_label, load_classifier, load_directions, mo
 from gan.checkpoint import CheckpointError, Source, load_generator
 from gan.data import DataError
 from gan.discriminator import load_discriminator, mixed_round, rank, scores
-from gan.face_charts import cosine_chart, error_chart, score_chart
+from gan.face_charts import cosine_chart, direction_chart, error_chart, score_chart
 from gan.i18n import N_, _, ngettext, number
 from gan.navigation import open_page
 from gan.project import DEFAULT_STEPS, REAL_IMAGES, PhotoError, project, read_photo, real_photos
@@ -235,11 +234,9 @@ def attributes_tab() -> None:
     v = directions["vectors"][k]
     left.image(along(key, g, v, name, int(seed), (t,))[0], width=256, caption=f"{labels[k]}, t = {t:+.2f}")
     right.image(list(along(key, g, v, name, int(seed), ts)), width=110, caption=[f"t = {x:+.1f}" for x in ts])
-    score = _("classifier score")
-    curve = pd.DataFrame({"t": directions["t"].numpy(), score: directions["scores"][k].numpy()})
     right.caption(_("How well the direction works: the attribute classifier's mean score for '{name}' over "
                     "held-out seeds moved by t (1 = surely has it, 0 = surely not).").format(name=labels[k]))
-    right.line_chart(curve, x="t", y=score, height=220)
+    right.vega_lite_chart(direction_chart(directions["t"], directions["scores"][k]), width="stretch")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,8 +1,10 @@
 """The Faces page in AppTest: shipped checkpoints, widgets, uploads, and what it says when there are none."""
 import io
+import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import torch
 from PIL import Image
@@ -12,7 +14,8 @@ import gan.discriminator
 import gan.i18n
 import gan.sample
 from conftest import page_test
-
+from gan.attributes import load_directions
+from gan.checkpoint import load_checkpoint
 
 
 def run_page(lang: str | None = None) -> AppTest:
@@ -50,6 +53,20 @@ def test_page_renders_the_shipped_generator_and_responds():
     at.selectbox[0].set_value(at.selectbox[0].options[-1]).run()  # attribute, or none at all
     assert not at.exception, at.exception
     assert not at.error
+
+
+@pytest.mark.skipif(not gan.sample.shipped_runs(), reason="no shipped checkpoints")
+def test_the_attribute_tab_charts_the_classifiers_scores_along_the_chosen_direction():
+    at = run_page()
+    at.selectbox(key="attr_name").set_value("Smiling").run()
+    default = next(iter(gan.sample.shipped_runs().values()))[-1]  # the page's default: the first run's last snapshot
+    directions = load_directions(load_checkpoint(default))
+    k = directions["names"].index("Smiling")
+    chart = next(c for c in at.get("vega_lite_chart")
+                 if json.loads(c.proto.spec).get("encoding", {}).get("y", {}).get("title") == "classifier score")
+    rows = pa.ipc.open_stream(chart.proto.data.data).read_all()  # Streamlit sends the spec's values as Arrow
+    assert rows["t"].to_pylist() == pytest.approx(directions["t"].tolist(), abs=1e-3)
+    assert rows["score"].to_pylist() == pytest.approx(directions["scores"][k].tolist(), abs=1e-4)
 
 
 def test_without_checkpoints_the_page_explains_how_to_train(tmp_path: Path, monkeypatch):
