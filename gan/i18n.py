@@ -7,8 +7,8 @@
 
 Every page calls `choose_language()` first (gan/navigation.py does): the choice made earlier in the session, else
 `?lang=ru` or `?lang=en` in the URL (a link handed out opens a new session), else the browser's language, else
-English. It writes the language into the URL, so that a link carries it; `language_switch()` draws the switch. Outside a Streamlit session (the command
-line, the tests of gan/) `_` is English.
+English. It writes the language into the URL, so that a link carries it; `language_switch()` draws the switch.
+Outside a Streamlit session (the command line, the tests of gan/) `_` is English.
 
 Catalogs: gan/locales/<lang>/LC_MESSAGES/gan.po, compiled to gan.mo by `scripts/i18n.sh` (see README.md).
 """

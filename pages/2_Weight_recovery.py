@@ -180,10 +180,11 @@ def model_view() -> None:
 
 @st.fragment(run_every=every if timed else None)
 def live_view() -> None:
-    if timed and not live.running:  # finished or diverged at the last update, which drew it: a full rerun stops the
-        st.rerun()  # timer and shows the results (a rerun at once would drop that update's views, not yet sent)
-    if timed and live.interval(LIVE_TRAINING.interval()) != every:  # a class began or ended training since Start:
-        st.rerun()  # the timer follows it (it is set by a full run); a run started alone must not keep a lone pace
+    # A full rerun when the run finished or diverged at the last update, which drew it (it stops the timer and shows
+    # the results; a rerun at once would drop that update's views, not yet sent), or when a class began or ended
+    # training since Start (the timer is set by a full run: a run started alone must not keep a lone pace).
+    if timed and (not live.running or live.interval(LIVE_TRAINING.interval()) != every):
+        st.rerun()
     with LIVE_TRAINING.turn(id(live), per_second=1 / every) as seconds, live.lock:  # one update, one thread
         if live.running:
             live.advance(seconds)

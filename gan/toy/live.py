@@ -2,8 +2,8 @@
 and the scene the page draws after every update.
 
 A session's runs can overlap: Streamlit's fast reruns start the script anew on a new thread when a widget changes,
-while the last run, still in its training slice, stops only at its next Streamlit call. So a LiveRun's methods take
-its lock, and a page holds `lock` over a whole live update.
+while the last run, still in its training slice, stops only at its next Streamlit call. So a LiveRun's actions and
+its scene take its lock, and a page holds `lock` over a whole live update.
 """
 from __future__ import annotations
 
@@ -190,7 +190,6 @@ class LiveRun:
 
     # ------------------------------------------------------------------------------------------ the scene
 
-    @serialised
     def plane(self, coordinates: tuple[int, int] | None) -> Plane:
         """The data view's plane: the real data's principal directions, or two output coordinates."""
         if coordinates not in self.planes:
@@ -198,7 +197,6 @@ class LiveRun:
                                         else coordinate_plane(self.spread, *coordinates))
         return self.planes[coordinates]
 
-    @serialised
     def frame(self, coordinates: tuple[int, int] | None) -> tuple[float, float, float, float]:
         """The data view's box for the whole run: around the real samples and G_A0's, widened by FRAME_PAD. Fixed,
         the picture does not jump as G moves, and the browser redraws the marks but not the axes."""
