@@ -174,8 +174,11 @@ def model_view() -> None:
     place by tweening every path of the old drawing into the new, but draws a new chart directly. In between, the
     same chart again, which the browser leaves as it is; no fragment of its own, so no script run of its own."""
     dot = live.model_chart.get(lambda: diagram(live.run), every, fresh=not live.running)
-    slots = [st.empty(), st.empty()]
-    slots[live.model_chart.made % 2].graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT)
+    for slot in range(2):
+        if slot == live.model_chart.made % 2:
+            st.graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT)
+        else:
+            st.empty()
 
 
 @st.fragment(run_every=every if timed else None)

@@ -4,7 +4,7 @@ import time
 
 import torch
 
-from gan.serving import FairShare, configure_torch
+from gan.serving import FairShare, Turns, configure_torch
 
 
 def test_configure_torch_sets_the_thread_count():
@@ -71,3 +71,44 @@ def test_at_most_slots_sessions_hold_a_turn_at_once():
     for t in threads:
         t.join()
     assert peak == 2
+
+
+def test_a_turn_given_up_goes_to_the_one_waiting_not_back_to_the_one_that_gave_it_up():
+    """threading.Semaphore lets the leaving thread take its slot straight back, ahead of a waiting one."""
+    turns, order = Turns(1), []
+
+    def waiter() -> None:
+        with turns:
+            order.append("waiter")
+            time.sleep(0.05)
+
+    turns.__enter__()
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    while not turns.waiting:
+        time.sleep(0.001)
+    turns.__exit__(None, None, None)
+    with turns:  # asks again at once: waits behind the one who asked first
+        order.append("again")
+    thread.join()
+    assert order == ["waiter", "again"]
+
+
+def test_turns_are_served_in_the_order_they_were_asked_for():
+    turns, order = Turns(1), []
+
+    def session(name: str) -> None:
+        with turns:
+            order.append(name)
+
+    turns.__enter__()
+    threads = []
+    for name in "abcd":
+        threads.append(threading.Thread(target=session, args=(name,)))
+        threads[-1].start()
+        while len(turns.waiting) < len(threads):
+            time.sleep(0.001)
+    turns.__exit__(None, None, None)
+    for t in threads:
+        t.join()
+    assert order == list("abcd")

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import torch
 
-from gan.toy.live import POINTS, Every, LiveRun
+from gan.toy.live import POINTS, SURFACE_NOISE, Every, LiveRun
 from gan.toy.training import ToyConfig
 
 
@@ -121,3 +121,15 @@ def test_a_rerun_that_starts_while_the_last_run_still_trains_waits_for_it():
     run = live.run
     # each lone D step and G step is one of the steps; every other step did one of each: none was torn in two
     assert run.d_updates == run.g_updates == run.step_count - 5 and len(run.history) == run.step_count
+
+
+def test_the_loss_surface_averages_over_a_stratified_noise_set_fixed_by_the_seed():
+    """Quasi-random (scrambled Sobol): any 16 of its points cover each coordinate's 16 equal strata once each, which
+    random draws almost never do; so the surface comes closer to G's expected loss than as many random vectors."""
+    live = LiveRun(ToyConfig(n=3))
+    z = live.z_surface
+    assert z.shape == (SURFACE_NOISE, 8) and SURFACE_NOISE >= 16
+    strata = (z[:16] * 16).floor().T
+    assert all(sorted(row.tolist()) == list(range(16)) for row in strata)
+    assert torch.equal(LiveRun(ToyConfig(n=3)).z_surface, z)
+    assert not torch.equal(LiveRun(ToyConfig(n=3, seed=1)).z_surface, z)
