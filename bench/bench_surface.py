@@ -7,7 +7,8 @@ The page draws G's loss over a 13 x 13 grid of two entries of A, each cell avera
 vectors. For the run's own surface (`LiveRun.scene`) at iterations 60, 150 and 300 of a default run, the same grid
 is averaged over 16,384 random vectors (the reference) and over each candidate set: random vectors, or a scrambled
 Sobol (quasi-random) set. Reported per set: the largest and the rms gap to the reference, as a share of the
-reference's range (means over all states and draws), and the time of one surface (the best of 36 rounds).
+reference's range (means over all states and draws), and the time of one surface (the best of three rounds at
+every state).
 """
 from __future__ import annotations
 
