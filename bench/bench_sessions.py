@@ -16,8 +16,8 @@ N server processes in turn, as a sticky proxy would.
 
 Reported: time from Start to the first chart that shows training; changed charts per second per
 session while training; time from opening Faces to its sample grid, and from a new seed to the new
-grid; the server's RSS and CPU; and errors, where a session seeing a grid or run that is not its
-own counts as one.
+grid; the server's RSS and CPU, and the CPU the clients themselves took from the same cores; and
+errors, where a session seeing a grid or run that is not its own counts as one.
 """
 from __future__ import annotations
 
@@ -343,6 +343,7 @@ class Load:
     warm_up: float
     server_cpu: float  # CPU seconds of the server processes during the run
     machine_busy: float  # CPU seconds of the whole machine during the run
+    clients_cpu: float  # CPU seconds of this process (the sessions' clients) during the run
     rss_idle: float  # MB, after warm-up
     rss_peak: float
 
@@ -364,7 +365,7 @@ def report(args: argparse.Namespace, t: Timings, load: Load) -> dict[str, bool]:
           f"p50 {pct(t.chart_rate, 50):.2f}")
     print(f"  server RSS: {load.rss_idle:.0f} MB after warm-up, {load.rss_peak:.0f} MB peak; server CPU "
           f"{load.server_cpu / load.seconds:.2f} cores on average (machine: {load.machine_busy / load.seconds:.2f} "
-          f"of {os.cpu_count()} cores busy, other processes included)")
+          f"of {os.cpu_count()} cores busy, of which this benchmark's clients {load.clients_cpu / load.seconds:.2f})")
     print(f"  errors: {len(t.errors)}" + "".join(f"\n    {e}" for e in t.errors[:10]))
     for name, ok in targets.items():
         print(f"  {'met   ' if ok else 'MISSED'} {name}")
@@ -389,14 +390,14 @@ def measure(urls: list[str], usage: Usage, args: argparse.Namespace) -> tuple[Ti
     rss_idle = usage.rss()
     sampler = threading.Thread(target=usage.sample, daemon=True)
     sampler.start()
-    cpu, busy, start = usage.cpu_seconds(), machine_busy_seconds(), time.perf_counter()
+    cpu, busy, own, start = usage.cpu_seconds(), machine_busy_seconds(), time.process_time(), time.perf_counter()
     try:
         timings = asyncio.run(class_of(urls, args))
     finally:
         usage.stop.set()
         sampler.join()
     load = Load(time.perf_counter() - start, warm, usage.cpu_seconds() - cpu, machine_busy_seconds() - busy,
-                rss_idle, max(usage.rss_mb, default=rss_idle))
+                time.process_time() - own, rss_idle, max(usage.rss_mb, default=rss_idle))
     return timings, load
 
 

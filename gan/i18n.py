@@ -41,7 +41,10 @@ def language() -> str:
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return DEFAULT
-    chosen = ctx.session_state[KEY] if KEY in ctx.session_state else None
+    try:  # one lookup: `in` on the session state is a whole lookup of its own, and every `_` comes here
+        chosen = ctx.session_state[KEY]
+    except KeyError:
+        return DEFAULT
     return chosen if chosen in LANGUAGES else DEFAULT
 
 
