@@ -72,7 +72,7 @@ class Session:
     texts: list[str] = field(default_factory=list)  # markdown bodies
     errors: list[str] = field(default_factory=list)
     finished: int = 0
-    timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    timers: dict[str, tuple[float, asyncio.Task]] = field(default_factory=dict)  # fragment: (interval, its timer)
     reader: asyncio.Task | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -86,7 +86,7 @@ class Session:
         await self.ws.close()
 
     def stop_timers(self) -> None:
-        for task in self.timers.values():
+        for _, task in self.timers.values():
             task.cancel()
         self.timers.clear()
 
@@ -133,6 +133,14 @@ class Session:
             await asyncio.sleep(seconds)
             await self.rerun(fragment=fragment, auto=True)
 
+    def set_timer(self, fragment: str, interval: float) -> None:
+        """As the browser does: a fragment's timer is kept if its interval is the same, else replaced."""
+        if fragment in self.timers:
+            if self.timers[fragment][0] == interval:
+                return
+            self.timers.pop(fragment)[1].cancel()
+        self.timers[fragment] = interval, asyncio.get_running_loop().create_task(self.every(fragment, interval))
+
     async def receive(self) -> None:
         try:
             async for raw in self.ws:
@@ -150,11 +158,12 @@ class Session:
             self.page_hash = msg.navigation.page_script_hash
         elif kind == "script_finished":
             self.finished += 1
-        elif kind == "auto_rerun" and msg.auto_rerun.fragment_id not in self.timers:
-            fragment = msg.auto_rerun.fragment_id
-            self.timers[fragment] = asyncio.get_running_loop().create_task(self.every(fragment, msg.auto_rerun.interval))
+        elif kind == "new_session" and not msg.metadata.run.fragment_ids:
+            self.stop_timers()  # a full run: the browser drops every fragment's timer, and the run sets them anew
+        elif kind == "auto_rerun":
+            self.set_timer(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
         elif kind == "stop_auto_rerun":
-            for task in [self.timers.pop(f) for f in msg.stop_auto_rerun.fragment_ids if f in self.timers]:
+            for _, task in [self.timers.pop(f) for f in msg.stop_auto_rerun.fragment_ids if f in self.timers]:
                 task.cancel()
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             self.element(msg.delta.new_element, msg.delta.fragment_id, tuple(msg.metadata.delta_path))

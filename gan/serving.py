@@ -116,11 +116,13 @@ class FairShare:
             yield self.slice(who, per_second)
 
 
-# The live toy-GAN training of all sessions together, two at a time: while fewer than 4 sessions train (a lecturer,
+# The live toy-GAN training of all sessions together, one at a time: while fewer than 4 sessions train (a lecturer,
 # a few students), 0.75 s of training per second among them and an update every 0.14 s (the browser, on the same
 # two cores, needs the rest to draw 5 updates a second); in a class, 0.15 s per second among them all and 2.5
-# updates a second each.
-LIVE_TRAINING = FairShare(alone=0.75, shared=0.15, slots=2, intervals=(0.14, 0.4), crowd=4)
+# updates a second each. One turn at a time, not two: two turns only share the process's GIL and switch between
+# each other. In the class of bench_sessions.py, one turn at a time gave the slowest session more updates and the
+# face grids more CPU in eight runs of nine (bench/README.md, session 9).
+LIVE_TRAINING = FairShare(alone=0.75, shared=0.15, slots=1, intervals=(0.14, 0.4), crowd=4)
 
 
 def free_port() -> int:
