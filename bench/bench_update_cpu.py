@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_sessions import ROOT, Session, Usage, warm_up
+from bench_sessions import ROOT, Session, Usage, warm_up  # it also puts the repository on sys.path
 from gan.serving import streamlit_server
 
 
