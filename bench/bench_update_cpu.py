@@ -17,27 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_sessions import ROOT, Session, Usage, warm_up  # it also puts the repository on sys.path
+from bench_sessions import ITERATION, ROOT, Session, Usage, warm_up  # it also puts the repository on sys.path
 from gan.serving import streamlit_server
 
 
-def stamp_status_lines(s: Session) -> list[float]:
-    """Make s record the time of every status line it receives; returns the list it appends to."""
-    times: list[float] = []
-    handle = s.handle
-
-    def recording(msg) -> None:
-        handle(msg)
-        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            el = msg.delta.new_element
-            if el.WhichOneof("type") == "markdown" and el.markdown.body.startswith("**Iteration"):
-                times.append(time.perf_counter())
-
-    s.handle = recording
-    return times
-
-
-async def student(i: int, url: str, seconds: float, out: list[list[float]]) -> None:
+async def student(i: int, url: str, seconds: float, out: list[Session]) -> None:
     await asyncio.sleep(i * 0.2)
     s = Session(url)
     await s.connect()
@@ -46,7 +30,7 @@ async def student(i: int, url: str, seconds: float, out: list[list[float]]) -> N
         done = s.finished
         await s.set_int("steps", 3000)  # longer than the watch: nobody finishes
         await s.until(lambda: s.finished > done, 300)
-        out.append(stamp_status_lines(s))
+        out.append(s)
         await s.click("start")
         await asyncio.sleep(seconds)
     finally:
@@ -55,15 +39,15 @@ async def student(i: int, url: str, seconds: float, out: list[list[float]]) -> N
 
 async def measure(url: str, usage: Usage, args: argparse.Namespace) -> tuple[float, float]:
     """(updates a second, server CPU seconds per update) over args.seconds, once every session trains."""
-    out: list[list[float]] = []
+    sessions: list[Session] = []
     settle = 0.2 * args.sessions + 4
-    tasks = [asyncio.create_task(student(i, url, settle + args.seconds + 2, out)) for i in range(args.sessions)]
+    tasks = [asyncio.create_task(student(i, url, settle + args.seconds + 2, sessions)) for i in range(args.sessions)]
     await asyncio.sleep(settle)
-    cpu, start = usage.cpu_seconds(), time.perf_counter()
+    cpu, start, before = usage.cpu_seconds(), time.perf_counter(), [len(s.texts) for s in sessions]
     await asyncio.sleep(args.seconds)
-    cpu, end = usage.cpu_seconds() - cpu, time.perf_counter()
+    cpu, end, after = usage.cpu_seconds() - cpu, time.perf_counter(), [len(s.texts) for s in sessions]
     await asyncio.gather(*tasks)
-    updates = sum(start <= t <= end for times in out for t in times)
+    updates = sum(bool(ITERATION.search(text)) for s, a, b in zip(sessions, before, after) for text in s.texts[a:b])
     return updates / (end - start), cpu / max(updates, 1)
 
 
